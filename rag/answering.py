@@ -1,0 +1,121 @@
+"""Answer a question: retrieve → (refuse early) → generate → check citations and numbers.
+
+`Answerer.stream` yields events so a UI can show the passages before the first token and the
+tokens as they come; `Answerer.answer` runs the same stream to the end for the CLI and the eval.
+"""
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .citations import Citation, check_answer
+from .config import Config
+from .errors import BadInput
+from .generation import Generator
+from .prompting import REFUSAL, build_messages, select_context
+from .retrieval import Hit, Retrieval, Retriever
+
+_FOLLOWUP = re.compile(r"^(?:那|那么|那它|它|它们|其|其中|这|这些|这个|那个|那些|他们|她们|还有|另外|此外|同时|分别|以及|and\b|what about\b)",
+                       re.IGNORECASE)
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str  # the question as retrieved for (follow-ups rewritten)
+    text: str
+    refused: bool
+    citations: list[Citation]
+    hits: list[Hit]  # every retrieved passage, in rank order
+    context: list[Hit]  # the passages the model saw, numbered [1]…[n]
+    unsupported_numbers: list[str]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    index_version: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [{"n": c.n, "passage_id": c.passage.id, "doc": c.passage.title, "section": c.passage.path,
+                           "text": c.passage.text, "start": c.passage.start, "end": c.passage.end,
+                           "score": round(c.score, 4)} for c in self.citations],
+            "unsupported_numbers": self.unsupported_numbers,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """kind: 'retrieved' (data: Retrieval), 'token' (data: str), 'answer' (data: Answer)."""
+
+    kind: str
+    data: object
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Drop control characters and collapse whitespace; BadInput if nothing is left."""
+    if not isinstance(question, str):
+        raise BadInput("The question must be text.")
+    text = "".join(" " if unicodedata.category(c).startswith(("C", "Z")) else c for c in question)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise BadInput("The question is empty: type a question about the reports.")
+    return text[:max_chars]
+
+
+def standalone(question: str, history: list[dict] | None) -> str:
+    """A follow-up ('那新增了多少学位？') carries the previous question's topic into retrieval.
+
+    Cheap and deterministic: the previous user question is prefixed when the new one is short or
+    starts with a referring word. Costs no model call on the hot path.
+    """
+    if not history:
+        return question
+    previous = (history[-1].get("question") or "").strip()
+    if previous and (_FOLLOWUP.match(question) or len(question) <= 12):
+        return f"{previous.rstrip('？?。')}；{question}"
+    return question
+
+
+class Answerer:
+    def __init__(self, config: Config, retriever: Retriever, generator: Generator | None):
+        self.config = config
+        self.retriever = retriever
+        self.generator = generator  # None: retrieval-only use
+
+    def stream(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        question = clean_question(question, self.config.max_question_chars)
+        query = standalone(question, history)
+        retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k)
+        timings = {"retrieve": (time.perf_counter() - t0) * 1000}
+        yield Event("retrieved", retrieval)
+        context = select_context(retrieval.hits, self.config.context_chars) if retrieval.relevant else []
+        raw = REFUSAL
+        if context:
+            if self.generator is None:
+                raise BadInput("No generator loaded: this Answerer only retrieves.")
+            pieces = []
+            for piece in self.generator.stream(build_messages(query, context), self.config.max_new_tokens):
+                if not pieces:
+                    timings["first_token"] = (time.perf_counter() - t0) * 1000
+                pieces.append(piece)
+                yield Event("token", piece)
+            raw = "".join(pieces)
+        checked = check_answer(raw, [h.passage for h in context], [h.score for h in context])
+        timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
+                                     retrieval.hits, context, checked.unsupported_numbers, timings,
+                                     retrieval.index_version))
+
+    def answer(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Answer:
+        for event in self.stream(question, history, top_k):
+            if event.kind == "answer":
+                return event.data
+        raise RuntimeError("answer stream ended without an answer")

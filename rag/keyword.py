@@ -1,0 +1,74 @@
+"""Keyword search: BM25 over jieba tokens.
+
+Dense vectors miss exact terms (`法治副校长`, `清膳E家`, numbers); BM25 catches them. Tokens are
+computed once at index build time and stored with the passages, so loading costs no tokenising.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from functools import lru_cache
+
+import numpy as np
+
+from .textnorm import normalize
+
+_KEEP = re.compile(r"[\w%.]+")
+# Function words that carry no topic; questions are full of them.
+STOPWORDS = frozenset(
+    "的 了 和 与 及 是 在 有 为 对 中 等 年 个 多少 什么 哪些 哪 几 如何 怎么 怎样 吗 呢 吧 啊 "
+    "请问 一下 报告 情况 方面 工作 进行 开展 一个 我们 这个 那个 那 这 其 之 所 被 把 将 并 或".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens of the normalised text, lower-cased, without stopwords/punctuation."""
+    out = []
+    for tok in _jieba().lcut_for_search(normalize(text).lower()):
+        tok = tok.strip()
+        if tok and tok not in STOPWORDS and _KEEP.fullmatch(tok):
+            out.append(tok)
+    return out
+
+
+class BM25:
+    """Okapi BM25 (k1=1.5, b=0.75) over pre-tokenised documents."""
+
+    def __init__(self, docs: list[list[str]], k1: float = 1.5, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.n = len(docs)
+        self.lengths = np.array([len(d) for d in docs], dtype=np.float32)
+        self.avg = float(self.lengths.mean()) if self.n else 0.0
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, d in enumerate(docs):
+            for tok, tf in Counter(d).items():
+                self.postings[tok].append((i, tf))
+        self.idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        scores = np.zeros(self.n, dtype=np.float32)
+        for tok in set(query_tokens):
+            idf = self.idf.get(tok)
+            if idf is None:
+                continue
+            for i, tf in self.postings[tok]:
+                denom = tf + self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg)
+                scores[i] += idf * tf * (self.k1 + 1) / denom
+        return scores
+
+    def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
+        s = self.scores(query_tokens)
+        top = np.argsort(-s)[:k]
+        return [(int(i), float(s[i])) for i in top if s[i] > 0]

@@ -1,0 +1,176 @@
+"""The on-disk index: FAISS vectors + an SQLite passage store + a manifest, written as versions.
+
+Layout of an index directory (one per profile):
+    CURRENT              name of the live version (replaced atomically)
+    v-<time>/faiss.index vectors, row i = passage row i (inner product on unit vectors)
+    v-<time>/passages.sqlite
+    v-<time>/manifest.json   embedder id and dim, chunker settings, source hashes, build time
+A build writes a new version beside the live one and then swaps CURRENT in one rename, so a
+reader never sees a half-written index and a crashed build leaves the previous one intact.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import Passage
+from .dedup import Location
+from .errors import IndexMissing, RagError
+from .loading import Document
+
+FORMAT_VERSION = 1
+KEEP_VERSIONS = 2
+
+
+@dataclass
+class Manifest:
+    format_version: int
+    embedder: str
+    dim: int
+    chunker: dict
+    documents: dict  # doc path -> sha256
+    built_at: str
+    passages: int
+    dedup: dict
+
+
+class IndexVersion:
+    """A loaded, read-only index version. Cheap to search from many threads."""
+
+    def __init__(self, path: Path):
+        import faiss
+
+        self.path = path
+        try:
+            self.manifest = Manifest(**json.loads((path / "manifest.json").read_text()))
+            self.faiss = faiss.read_index(str(path / "faiss.index"))
+            con = sqlite3.connect(f"file:{path / 'passages.sqlite'}?mode=ro", uri=True)
+            try:
+                rows = con.execute("SELECT id, doc_id, title, path, text, start, end_, sources, tokens "
+                                   "FROM passages ORDER BY row").fetchall()
+                self.documents = [dict(zip(("doc_id", "path", "title", "source", "published", "sha256", "added_at"), r))
+                                  for r in con.execute("SELECT doc_id, path, title, source, published, sha256, added_at "
+                                                       "FROM documents ORDER BY added_at, path")]
+            finally:
+                con.close()
+        except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as e:
+            raise IndexMissing(f"The index at {path} is damaged or unreadable ({e}). "
+                               "Rebuild it with:  rag index build") from None
+        self.passages = [Passage(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                                 tuple(Location(*loc) for loc in json.loads(r[7]))) for r in rows]
+        self.tokens = [r[8].split(" ") if r[8] else [] for r in rows]
+        if self.faiss.ntotal != len(self.passages) or self.faiss.d != self.manifest.dim:
+            raise IndexMissing(f"The index at {path} is inconsistent: {self.faiss.ntotal} vectors for "
+                               f"{len(self.passages)} passages. Rebuild it with:  rag index build")
+        self.row_of = {p.id: i for i, p in enumerate(self.passages)}
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    def vector(self, passage_id: str) -> np.ndarray | None:
+        row = self.row_of.get(passage_id)
+        return None if row is None else self.faiss.reconstruct(row)
+
+
+def current_version_path(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / "CURRENT").read_text().strip()
+    except OSError:
+        return None
+    path = index_dir / name
+    return path if name and path.is_dir() else None
+
+
+def open_index(index_dir: Path, expect_embedder: str | None = None) -> IndexVersion:
+    """The live version, or IndexMissing with the command that builds it."""
+    path = current_version_path(index_dir)
+    if path is None:
+        raise IndexMissing(f"No index found in {index_dir}. Build it with:  rag index build "
+                           f"(add --profile to match the profile you ask with).")
+    version = IndexVersion(path)
+    if expect_embedder and version.manifest.embedder != expect_embedder:
+        raise IndexMissing(f"The index in {index_dir} was built with the embedder '{version.manifest.embedder}', "
+                           f"but this profile uses '{expect_embedder}'; its vectors are not comparable. "
+                           "Rebuild it with:  rag index build --profile <profile>")
+    return version
+
+
+@contextmanager
+def write_lock(index_dir: Path):
+    """One writer at a time; a second gets a clear message instead of corrupting the first."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(index_dir / ".lock", "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise RagError(f"Another process is writing the index in {index_dir}; wait for it to finish.") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def write_version(index_dir: Path, documents: list[Document], passages: list[Passage], tokens: list[list[str]],
+                  vectors: np.ndarray, manifest: Manifest) -> Path:
+    """Write a complete new version, fsync it, then make it live. Call under write_lock."""
+    import faiss
+
+    name = time.strftime("v-%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir(parents=True)
+    try:
+        index = faiss.IndexFlatIP(manifest.dim)
+        if len(passages):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(index, str(tmp / "faiss.index"))
+        con = sqlite3.connect(tmp / "passages.sqlite")
+        with con:
+            con.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE, doc_id TEXT, title TEXT, "
+                        "path TEXT, text TEXT, start INTEGER, end_ INTEGER, sources TEXT, tokens TEXT)")
+            con.execute("CREATE TABLE documents (doc_id TEXT PRIMARY KEY, path TEXT, title TEXT, source TEXT, "
+                        "published TEXT, sha256 TEXT, added_at TEXT, text TEXT)")
+            con.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [
+                (i, p.id, p.doc_id, p.title, p.path, p.text, p.start, p.end,
+                 json.dumps([[l.doc_id, l.start, l.end] for l in p.sources]), " ".join(t))
+                for i, (p, t) in enumerate(zip(passages, tokens))])
+            now = manifest.built_at
+            con.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)", [
+                (d.doc_id, d.path, d.title, d.source, d.published, d.sha256, now, d.text) for d in documents])
+        con.close()
+        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1))
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        final = index_dir / name
+        tmp.rename(final)
+        pointer = index_dir / ".CURRENT.tmp"
+        pointer.write_text(name)
+        with open(pointer, "rb") as fh:
+            os.fsync(fh.fileno())
+        pointer.replace(index_dir / "CURRENT")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_dir, keep=name)
+    return final
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Drop old versions (readers that still hold one keep their open files) and stale temp dirs."""
+    versions = sorted(p for p in index_dir.glob("v-*") if p.is_dir() and p.name != keep)
+    for old in versions[:max(0, len(versions) - (KEEP_VERSIONS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in index_dir.glob(".tmp-v-*"):
+        shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,45 @@
+"""Text normalisation shared by dedup, ids, keyword search, number checks and the eval set.
+
+Chinese reports mix full-width (，；：（）) and half-width (,;:()) punctuation and digits; NFKC folds
+them to one form so that the same sentence compares equal however it was typed.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width → half-width), whitespace collapsed and dropped next to CJK characters."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _SPACES.sub(" ", text).strip()
+    return _SPACE_NEAR_CJK.sub("", text)
+
+
+# A number as written in reports: 1237, 10.09, 12万, 40.4%, 1,385 (thousands separators).
+NUMBER = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?")
+_MULTIPLIER = re.compile(r"\s*(万|亿|千|百|%)")
+
+
+def numbers_with_units(text: str) -> list[str]:
+    """Numbers in normalised form, each with its 万/亿/% multiplier when one follows.
+
+    '10.09万个' → '10.09万'; '40.4%' → '40.4%'; '1,385' → '1385'. Used to check that every number
+    in an answer occurs in a cited passage, and to compare eval answers.
+    """
+    text = normalize(text)
+    out = []
+    for m in NUMBER.finditer(text):
+        num = m.group().replace(",", "")
+        unit = _MULTIPLIER.match(text, m.end())
+        out.append(num + (unit.group(1) if unit else ""))
+    return out
+
+
+def contains_number(haystack: str, number: str) -> bool:
+    """True if `number` (from numbers_with_units) occurs in haystack as a whole number."""
+    return number in numbers_with_units(haystack)
