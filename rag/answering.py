@@ -15,7 +15,8 @@ from .citations import Citation, check_answer
 from .config import Config
 from .errors import BadInput
 from .generation import Generator
-from .prompting import REFUSAL, build_messages, select_context
+from .models import profile_spec
+from .prompting import REFUSAL, ContextItem, build_messages, select_context
 from .retrieval import Hit, Retrieval, Retriever
 
 _FOLLOWUP = re.compile(r"^(?:那|那么|那它|它|它们|其|其中|这|这些|这个|那个|那些|他们|她们|还有|另外|此外|同时|分别|以及|and\b|what about\b)",
@@ -30,7 +31,7 @@ class Answer:
     refused: bool
     citations: list[Citation]
     hits: list[Hit]  # every retrieved passage, in rank order
-    context: list[Hit]  # the passages the model saw, numbered [1]…[n]
+    context: list[ContextItem]  # what the model saw, numbered [1]…[n]
     unsupported_numbers: list[str]
     timings_ms: dict[str, float] = field(default_factory=dict)
     index_version: str = ""
@@ -95,19 +96,21 @@ class Answerer:
         retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k)
         timings = {"retrieve": (time.perf_counter() - t0) * 1000}
         yield Event("retrieved", retrieval)
-        context = select_context(retrieval.hits, self.config.context_chars) if retrieval.relevant else []
+        context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars)
+                   if retrieval.relevant else [])
         raw = REFUSAL
         if context:
             if self.generator is None:
                 raise BadInput("No generator loaded: this Answerer only retrieves.")
             pieces = []
-            for piece in self.generator.stream(build_messages(query, context), self.config.max_new_tokens):
+            messages = build_messages(query, context, profile_spec(self.config.profile).examples)
+            for piece in self.generator.stream(messages, self.config.max_new_tokens):
                 if not pieces:
                     timings["first_token"] = (time.perf_counter() - t0) * 1000
                 pieces.append(piece)
                 yield Event("token", piece)
             raw = "".join(pieces)
-        checked = check_answer(raw, [h.passage for h in context], [h.score for h in context])
+        checked = check_answer(raw, [c.hit.passage for c in context], [c.hit.score for c in context])
         timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,

@@ -57,20 +57,45 @@ def _bigrams(text: str) -> set[str]:
     return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
-def attach_missing_markers(text: str, passages: list[Passage]) -> str:
-    """Give each unmarked sentence the marker of the passage it overlaps most (if clearly)."""
+def _numbers(p: Passage) -> set[str]:
+    return set(numbers_with_units(f"{p.path} {p.text}"))
+
+
+def _supporting_passage(body: str, cited: list[int], grams: list[set], numbers: list[set]) -> int | None:
+    """The passage (0-based) a sentence should cite, or None to leave its markers as they are."""
+    claimed = set(numbers_with_units(body))
+    if cited and (not claimed or claimed <= set().union(*(numbers[i] for i in cited))):
+        return None  # cited, and the cited passages hold every number it states
+    candidates = [i for i in range(len(grams)) if claimed <= numbers[i]] if claimed else list(range(len(grams)))
+    if not candidates:
+        return None  # no passage holds these numbers: reported as unsupported instead
+    sg = _bigrams(body)
+    best = max(candidates, key=lambda i: len(sg & grams[i]))
+    if not cited and not claimed and (len(sg) < 4 or len(sg & grams[best]) / len(sg) < MIN_OVERLAP):
+        return None  # an unmarked sentence that copies nothing clearly
+    return best
+
+
+def cite_sentences(text: str, passages: list[Passage]) -> str:
+    """Make each sentence's markers point at a passage that supports it.
+
+    A sentence without a marker gets the passage it overlaps most (if clearly). A sentence whose
+    numbers are missing from the passages it cites, but all present in another passage the model
+    was shown, is re-pointed there: the claim is supported, only the marker was wrong.
+    """
     if not passages:
         return text
     grams = [_bigrams(p.text) for p in passages]
+    numbers = [_numbers(p) for p in passages]
     out = []
     for sentence in _SENTENCE.findall(text):
-        body = sentence.rstrip("。！？!?；;\n")
-        if body.strip() and not _MARKER.search(sentence):
-            sg = _bigrams(body)
-            if len(sg) >= 4:
-                best = max(range(len(passages)), key=lambda i: len(sg & grams[i]))
-                if len(sg & grams[best]) / len(sg) >= MIN_OVERLAP:
-                    sentence = body + f"[{best + 1}]" + sentence[len(body):]
+        bare = _MARKER.sub("", sentence)
+        body = bare.rstrip("。！？!?；;\n ")
+        if body.strip():
+            cited = [int(m) - 1 for m in _MARKER.findall(sentence)]
+            best = _supporting_passage(body, cited, grams, numbers)
+            if best is not None:
+                sentence = body + f"[{best + 1}]" + bare[len(body):]
         out.append(sentence)
     return "".join(out)
 
@@ -80,7 +105,7 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float]) -> Chec
     text = normalize_markers(raw.strip(), len(passages))
     if is_refusal(text):
         return Checked(REFUSAL, True, [], [])
-    text = attach_missing_markers(text, passages)
+    text = cite_sentences(text, passages)
     cited = []
     for m in _MARKER.finditer(text):
         n = int(m.group(1))

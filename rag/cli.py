@@ -129,9 +129,7 @@ def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = Prof
 # ---------------------------------------------------------------- ask / chat
 
 
-def _print_answer(ans, show_tokens: bool) -> None:
-    if not show_tokens:
-        typer.echo(ans.text)
+def _print_sources(ans) -> None:
     if ans.standalone_question != ans.question:
         typer.secho(f"（按“{ans.standalone_question}”检索）", dim=True)
     for c in ans.citations:
@@ -148,19 +146,27 @@ def _print_answer(ans, show_tokens: bool) -> None:
 
 
 def _run(answerer, question: str, history=None, top_k=None, as_json=False):
+    """Stream the answer to the terminal, then its sources; or print one JSON object."""
     if as_json:
         ans = answerer.answer(question, history, top_k)
         typer.echo(json.dumps(ans.to_json(), ensure_ascii=False))
         return ans
-    ans = None
+    streamed, ans = [], None
     for event in answerer.stream(question, history, top_k):
         if event.kind == "token":
+            streamed.append(event.data)
             typer.echo(event.data, nl=False)
         elif event.kind == "answer":
             ans = event.data
-    typer.echo("\r" + " " * 40 + "\r", nl=False)
-    typer.echo(ans.text)
-    _print_answer(ans, show_tokens=True)
+    if not streamed:
+        typer.echo(ans.text)
+    elif "".join(streamed).strip() != ans.text:
+        typer.echo("")
+        typer.secho("核对后：", dim=True, nl=False)
+        typer.echo(ans.text)
+    else:
+        typer.echo("")
+    _print_sources(ans)
     return ans
 
 

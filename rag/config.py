@@ -39,7 +39,8 @@ class Config:
     n_ctx: int = 2048
     n_threads: int = 0  # 0 = all cores
     # Keep the context tight: the 1.5B model reads ~37 prompt tokens/s on 2 cores.
-    context_chars: int = 900
+    context_chars: int = 600  # all excerpts together
+    passage_chars: int = 200  # one passage's excerpt: its sentences closest to the question
     max_question_chars: int = 500
 
     @property

