@@ -16,8 +16,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import typer  # noqa: E402
 
-from .config import PROFILES, Config  # noqa: E402
-from .errors import IndexMissing, RagError  # noqa: E402
+from .config import PROFILES, PROJECT_ROOT, Config  # noqa: E402
+from .errors import BadInput, RagError  # noqa: E402
 
 app = typer.Typer(help="报告问答: ask questions about Chinese government reports, answered offline with citations.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -189,12 +189,9 @@ def chat(profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
          models_dir: Optional[Path] = ModelsDirOpt):
     """Interactive questions in the terminal; builds the index on first use. Empty line or Ctrl-D quits."""
     from .pipeline import load_answerer
-    from .store import current_version_path
 
     cfg = _config(profile, models_dir, index)
-    if current_version_path(cfg.index_dir) is None:
-        typer.echo(f"No index yet for profile '{cfg.profile}': building it from {cfg.source_dir} …")
-        build(cfg)
+    ensure_index(cfg)
     typer.echo("正在加载模型…")
     answerer = load_answerer(cfg)
     typer.echo("请输入问题（空行退出；以“那…”开头的追问会结合上一问）。")
@@ -211,6 +208,78 @@ def chat(profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
             history = (history + [{"question": question, "answer": ans.text}])[-4:]
         except RagError as e:
             typer.secho(str(e), fg="red", err=True)
+
+
+def ensure_index(cfg: Config) -> None:
+    """Build the profile's index from the source folder if there is none yet (first use)."""
+    from .store import current_version_path
+
+    if current_version_path(cfg.index_dir) is None:
+        typer.echo(f"No index yet for profile '{cfg.profile}': building it from {cfg.source_dir} …", err=True)
+        build(cfg)
+
+
+@app.command("eval")
+def eval_cmd(qa: Path = typer.Option(PROJECT_ROOT / "eval" / "qa.jsonl", "--qa", help="QA file (JSON lines; see eval/README.md)."),
+             profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
+             models_dir: Optional[Path] = ModelsDirOpt,
+             top_k: Optional[int] = typer.Option(None, "--top-k", "-k", help="Passages to retrieve (default 4)."),
+             retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Measure retrieval only; no model, seconds."),
+             json_path: Optional[Path] = typer.Option(None, "--json", help="Write the full results as JSON here."),
+             report: Optional[Path] = typer.Option(None, "--report", help="Write report.md and by_type.png into this folder."),
+             previous: Optional[Path] = typer.Option(None, "--compare", help="An earlier --json file to compare with."),
+             limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items (quick checks).")):
+    """Run the eval set: retrieval hit@k/MRR, answer accuracy, citations, refusals, latency."""
+    from tqdm import tqdm
+
+    from . import evaluation as ev
+    from .pipeline import load_answerer
+
+    items = ev.load_qa(qa)[:limit]
+    old = None
+    if previous is not None:
+        try:
+            old = json.loads(previous.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise BadInput(f"--compare {previous}: cannot read it as an eval JSON file ({e}).") from None
+    cfg = _config(profile, models_dir, index)
+    k = top_k or cfg.top_k
+    ensure_index(cfg)
+    answerer = load_answerer(cfg, generate=not retrieval_only)
+    bar = tqdm(total=len(items), desc=f"eval {cfg.profile}", unit="q", file=sys.stderr, dynamic_ncols=True)
+    tally = {"done": 0, "correct": 0, "answerable": 0, "hit3": 0}
+
+    def progress(r):
+        tally["done"] += 1
+        tally["correct"] += bool(r.correct)
+        if r.type != "unanswerable":
+            tally["answerable"] += 1
+            tally["hit3"] += bool(r.hit_rank and r.hit_rank <= 3)
+        post = {"hit@3": f"{tally['hit3'] / max(1, tally['answerable']):.2f}"}
+        if r.correct is not None:
+            post["acc"] = f"{tally['correct'] / tally['done']:.2f}"
+        bar.set_postfix(post)
+        bar.update()
+
+    results, interrupted = ev.run_eval(answerer, items, k, retrieval_only, progress)
+    bar.close()
+    summary = ev.summarize(results, cfg.profile, k, interrupted)
+    if interrupted:
+        typer.secho(f"Interrupted: {len(results)} of {len(items)} items done; writing those.", fg="yellow", err=True)
+    typer.echo(json.dumps({key: summary[key] for key in ("n", "profile", "retrieval", "answer", "latency_ms")},
+                          ensure_ascii=False, indent=1))
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+        typer.echo(f"results: {json_path}")
+    if report:
+        md, png = ev.write_report(summary, items, report)
+        typer.echo(f"report: {md}  chart: {png}")
+    if old is not None:
+        changes = ev.compare(summary, old)
+        typer.echo("\n".join(changes) if changes else "no differences from the previous run")
+    if interrupted:
+        raise typer.Exit(130)
 
 
 def main() -> None:

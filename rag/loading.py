@@ -54,8 +54,20 @@ def decode(raw: bytes, name: str) -> str:
     return text
 
 
+_PAGE_COUNTERS = re.compile(r"\s*(?:浏览次数|访问次数|阅读次数|字号\s*[:：]|【?\s*打印|【?\s*关闭|分享到)")
+
+
 def is_boilerplate(line: str) -> bool:
     return bool(_BOILERPLATE.match(line))
+
+
+def metadata_span(line: str) -> tuple[int, int] | None:
+    """The part of a page-header line worth keeping ('来源:… 发布日期:…'), without view counters."""
+    if not (_SOURCE.search(line) or _DATE.search(line)):
+        return None
+    cut = _PAGE_COUNTERS.search(line)
+    end = len(line[:cut.start()].rstrip()) if cut else len(line)
+    return (0, end) if end else None
 
 
 def load_document(path: Path) -> Document:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .loading import Document, is_boilerplate
+from .loading import Document, is_boilerplate, metadata_span
 
 PATH_SEP = " › "
 _CN_NUM = "一二三四五六七八九十百零〇"
@@ -68,6 +68,10 @@ def split_paragraphs(doc: Document) -> list[Paragraph]:
             stack = []  # the title (again): a page that repeats its report starts over
             continue
         if is_boilerplate(line):
+            # The source/date header answers "who published this, when": keep it, under the title.
+            if span := metadata_span(line):
+                paragraphs.append(Paragraph(doc.doc_id, line[span[0]:span[1]], start + span[0], start + span[1],
+                                            (doc.title,)))
             continue
         level = heading_level(line)
         if level is not None:

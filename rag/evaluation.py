@@ -1,0 +1,346 @@
+"""Run a question-answer set and measure retrieval, answers, citations, refusals and latency.
+
+No LLM judge: an answer is correct when it contains every `must` string (numbers compared by
+value after normalising 万/%/full-width digits/Chinese numerals), a retrieval hit is a passage that
+contains the item's `evidence`. The file format is documented in eval/README.md.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .answering import Answerer, standalone
+from .errors import BadInput
+from .textnorm import normalize, numbers_with_units
+
+TYPES = ("number", "fact", "list", "plan", "paraphrase", "english", "unanswerable", "followup")
+FIELDS = ("id", "type", "question", "answer", "must", "evidence")
+EVIDENCE_COVERAGE = 0.8  # share of the evidence's character bigrams a passage must hold when it is split
+
+
+@dataclass(frozen=True)
+class QAItem:
+    id: str
+    type: str
+    question: str
+    answer: str
+    must: list[str]
+    evidence: str
+    history: list[dict] = field(default_factory=list)
+
+
+def load_qa(path: Path) -> list[QAItem]:
+    """Parse and validate a QA file; BadInput names the line of the first problem."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{path}: cannot read the QA file ({e}).") from None
+    items, seen = [], {}
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}, line {no}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise BadInput(f"{where}: not valid JSON ({e.msg}).") from None
+        if not isinstance(obj, dict):
+            raise BadInput(f"{where}: expected a JSON object.")
+        missing = [f for f in FIELDS if f not in obj]
+        if missing:
+            raise BadInput(f"{where}: missing field(s) {', '.join(missing)}.")
+        if obj["type"] not in TYPES:
+            raise BadInput(f"{where}: unknown type {obj['type']!r}; use one of {', '.join(TYPES)}.")
+        if not isinstance(obj["must"], list) or not all(isinstance(m, str) for m in obj["must"]):
+            raise BadInput(f"{where}: 'must' must be a list of strings.")
+        if not str(obj["question"]).strip():
+            raise BadInput(f"{where}: the question is empty.")
+        history = obj.get("history") or []
+        if not isinstance(history, list) or not all(isinstance(h, dict) and "question" in h for h in history):
+            raise BadInput(f"{where}: 'history' must be a list of {{\"question\", \"answer\"}} objects.")
+        if obj["id"] in seen:
+            raise BadInput(f"{where}: duplicate id {obj['id']!r} (first on line {seen[obj['id']]}).")
+        seen[obj["id"]] = no
+        items.append(QAItem(str(obj["id"]), obj["type"], obj["question"], obj["answer"], obj["must"],
+                            obj["evidence"], history))
+    if not items:
+        raise BadInput(f"{path}: no questions in the file.")
+    return items
+
+
+# ---------------------------------------------------------------- matching
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile(r"[一二两三四五六七八九十]{1,3}(?=[年次个所名件项人家大届批])")
+_MARKERS = re.compile(r"\[\d{1,2}\]")
+
+
+def _cn_to_int(s: str) -> int | None:
+    if "十" not in s:
+        return _CN_DIGITS.get(s) if len(s) == 1 else None
+    tens, _, ones = s.partition("十")
+    t = _CN_DIGITS.get(tens, None) if tens else 1
+    o = _CN_DIGITS.get(ones, None) if ones else 0
+    return None if t is None or o is None else t * 10 + o
+
+
+def match_form(text: str) -> str:
+    """Normalised for matching: NFKC, no whitespace or markers, Chinese numerals ≤ 99 as digits."""
+    text = _MARKERS.sub("", normalize(text))
+    text = _CN_NUMBER.sub(lambda m: str(v) if (v := _cn_to_int(m.group())) is not None else m.group(), text)
+    return re.sub(r"\s+", "", text)
+
+
+def _value(number: str) -> float:
+    scale = {"万": 1e4, "亿": 1e8, "千": 1e3, "百": 1e2, "%": 0.01}.get(number[-1], 1)
+    return float(number.rstrip("万亿千百%")) * scale
+
+
+def contains_must(answer: str, must: str) -> bool:
+    """Substring match after normalisation; a number also matches the same value written otherwise."""
+    a, m = match_form(answer), match_form(must)
+    if m in a:
+        return True
+    wanted = numbers_with_units(m)
+    if len(wanted) == 1 and re.fullmatch(r"[\d.,]+[万亿千百%]?", m):
+        return any(abs(_value(x) - _value(wanted[0])) < 1e-9 for x in numbers_with_units(a))
+    return False
+
+
+def contains_evidence(passage_text: str, evidence: str) -> bool:
+    p, e = match_form(passage_text), match_form(evidence)
+    if not e:
+        return False
+    if e in p:
+        return True
+    grams = {e[i:i + 2] for i in range(len(e) - 1)}
+    return bool(grams) and len([g for g in grams if g in p]) / len(grams) >= EVIDENCE_COVERAGE
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    """Character-level ROUGE-L F1."""
+    a, b = match_form(candidate), match_form(reference)
+    if not a or not b:
+        return 0.0
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b, 1):
+            cur.append(prev[j - 1] + 1 if ca == cb else max(prev[j], cur[-1]))
+        prev = cur
+    lcs = prev[-1]
+    if lcs == 0:
+        return 0.0
+    p, r = lcs / len(a), lcs / len(b)
+    return 2 * p * r / (p + r)
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class ItemResult:
+    id: str
+    type: str
+    question: str
+    answer_given: str | None
+    correct: bool | None
+    hit_rank: int | None  # 1-based rank of the first passage holding the evidence
+    refused: bool | None
+    citations: list[dict]
+    unsupported_numbers: list[str]
+    rouge_l: float | None
+    timings_ms: dict
+    retrieved: list[str] = field(default_factory=list)  # passage texts, for the failure report
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    k = (len(v) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return round(v[lo] + (v[hi] - v[lo]) * (k - lo), 1)
+
+
+def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool) -> ItemResult:
+    if retrieval_only:
+        t0 = time.perf_counter()
+        hits = answerer.retriever.search(standalone(item.question, item.history), top_k).hits
+        timings = {"retrieve": (time.perf_counter() - t0) * 1000}
+        answer = None
+    else:
+        answer = answerer.answer(item.question, item.history, top_k)
+        hits, timings = answer.hits, answer.timings_ms
+    hit_rank = next((h.rank for h in hits if item.evidence and contains_evidence(h.passage.text, item.evidence)), None)
+    result = ItemResult(item.id, item.type, item.question, None, None, hit_rank, None, [], [], None,
+                        {k: round(v, 1) for k, v in timings.items()}, [h.passage.text for h in hits])
+    if answer is None:
+        return result
+    result.answer_given, result.refused = answer.text, answer.refused
+    if item.type == "unanswerable":
+        result.correct = answer.refused
+    else:
+        result.correct = not answer.refused and all(contains_must(answer.text, m) for m in item.must)
+    result.rouge_l = round(rouge_l(answer.text, item.answer), 4)
+    result.unsupported_numbers = answer.unsupported_numbers
+    for c in answer.citations:
+        supports = bool(item.evidence) and (contains_evidence(c.passage.text, item.evidence) or
+                                            (item.must and all(contains_must(c.passage.text, m) for m in item.must)))
+        result.citations.append({"n": c.n, "passage_id": c.passage.id, "supports": supports})
+    return result
+
+
+def _answer_metrics(results: list[ItemResult]) -> dict:
+    answered = [r for r in results if r.correct is not None]
+    if not answered:
+        return {}
+    cites = [c for r in answered for c in r.citations]
+    not_refused = [r for r in answered if not r.refused]
+    refused = [r for r in answered if r.refused]
+    unanswerable = [r for r in answered if r.type == "unanswerable"]
+    return {
+        "accuracy": round(sum(r.correct for r in answered) / len(answered), 4),
+        "rouge_l": round(sum(r.rouge_l for r in answered) / len(answered), 4),
+        "citation_precision": round(sum(c["supports"] for c in cites) / len(cites), 4) if cites else None,
+        "cited_share": round(sum(bool(r.citations) for r in not_refused) / len(not_refused), 4) if not_refused else None,
+        "refusal_precision": round(sum(r.type == "unanswerable" for r in refused) / len(refused), 4) if refused else None,
+        "refusal_recall": round(sum(r.refused for r in unanswerable) / len(unanswerable), 4) if unanswerable else None,
+        "unsupported_numbers": sum(len(r.unsupported_numbers) for r in answered),
+    }
+
+
+def _hit_at_3(results: list[ItemResult]) -> dict:
+    answerable = [r for r in results if r.type != "unanswerable"]
+    if not answerable:
+        return {}
+    return {"hit@3": round(sum(1 for r in answerable if r.hit_rank and r.hit_rank <= 3) / len(answerable), 4)}
+
+
+def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: bool = False) -> dict:
+    """The JSON object `rag eval --json` writes."""
+    answerable = [r for r in results if r.type != "unanswerable"]
+    ranks = [r.hit_rank for r in answerable]
+    n = len(ranks) or 1
+
+    def lat(key: str, q: float):
+        return _percentile([r.timings_ms[key] for r in results if key in r.timings_ms], q)
+
+    return {
+        "n": len(results),
+        "profile": profile,
+        "top_k": top_k,
+        "interrupted": interrupted,
+        "retrieval": {
+            "hit@1": round(sum(1 for r in ranks if r and r <= 1) / n, 4),
+            "hit@3": round(sum(1 for r in ranks if r and r <= 3) / n, 4),
+            "hit@5": round(sum(1 for r in ranks if r and r <= 5) / n, 4),
+            "mrr": round(sum(1 / r for r in ranks if r) / n, 4),
+        },
+        "answer": _answer_metrics(results),
+        "latency_ms": {f"{name}_{p}": lat(key, q) for name, key in
+                       (("retrieve", "retrieve"), ("first_token", "first_token"), ("total", "total"))
+                       for p, q in (("p50", 0.5), ("p95", 0.95))},
+        "by_type": {t: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)} for t in TYPES
+                    if (rs := [r for r in results if r.type == t])},
+        "items": [asdict(r) for r in results],
+    }
+
+
+def run_eval(answerer: Answerer, items: list[QAItem], top_k: int, retrieval_only: bool,
+             on_result: Callable[[ItemResult], None] | None = None) -> tuple[list[ItemResult], bool]:
+    """Results so far and whether the run was interrupted (Ctrl-C keeps what was done)."""
+    results = []
+    try:
+        for item in items:
+            results.append(run_item(answerer, item, top_k, retrieval_only))
+            if on_result:
+                on_result(results[-1])
+    except KeyboardInterrupt:
+        return results, True
+    return results, False
+
+
+# ---------------------------------------------------------------- comparing and reporting
+
+
+def compare(current: dict, previous: dict) -> list[str]:
+    """Lines saying what got better and worse, metric by metric and item by item."""
+    lines = []
+    for group in ("retrieval", "answer", "latency_ms"):
+        for key, now in (current.get(group) or {}).items():
+            before = (previous.get(group) or {}).get(key)
+            if isinstance(now, (int, float)) and isinstance(before, (int, float)) and now != before:
+                lower_better = group == "latency_ms" or key == "unsupported_numbers"
+                better = (now < before) if lower_better else (now > before)
+                lines.append(f"{'better' if better else 'worse '}  {group}.{key}: {before} → {now}")
+    old = {i["id"]: i for i in previous.get("items", [])}
+    for item in current.get("items", []):
+        prev = old.get(item["id"])
+        if prev is None:
+            continue
+        if prev.get("correct") is not None and item.get("correct") is not None and prev["correct"] != item["correct"]:
+            lines.append(f"{'fixed ' if item['correct'] else 'broken'}  {item['id']}: {item['question']}  "
+                         f"(was: {prev.get('answer_given')!r}; now: {item.get('answer_given')!r})")
+        if prev.get("hit_rank") != item.get("hit_rank"):
+            a, b = prev.get("hit_rank") or "miss", item.get("hit_rank") or "miss"
+            good = (item.get("hit_rank") or 99) < (prev.get("hit_rank") or 99)
+            lines.append(f"{'better' if good else 'worse '}  {item['id']} evidence rank {a} → {b}")
+    return lines
+
+
+def write_report(summary: dict, items: list[QAItem], directory: Path) -> tuple[Path, Path]:
+    """A Markdown report (tables and failures) and a PNG chart of answer metrics by question type."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    by_id = {i.id: i for i in items}
+    md = [f"# Eval report: profile `{summary['profile']}`, {summary['n']} items, top-k {summary['top_k']}", ""]
+    for group in ("retrieval", "answer", "latency_ms"):
+        values = summary.get(group) or {}
+        if values:
+            md += [f"## {group}", "", "| metric | value |", "|---|---|"]
+            md += [f"| {k} | {v} |" for k, v in values.items()]
+            md.append("")
+    if summary["by_type"] and any(len(v) > 1 for v in summary["by_type"].values()):
+        keys = [k for k in next(iter(summary["by_type"].values())) if k != "n"]
+        md += ["## by type", "", "| type | n | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+        md += [f"| {t} | {v['n']} | " + " | ".join(str(v.get(k)) for k in keys) + " |" for t, v in summary["by_type"].items()]
+        md.append("")
+    failures = [r for r in summary["items"] if r["correct"] is False or
+                (r["hit_rank"] is None and r["type"] != "unanswerable")]
+    md += [f"## failures ({len(failures)})", ""]
+    for r in failures:
+        item = by_id.get(r["id"])
+        md += [f"### {r['id']} ({r['type']})", f"- question: {r['question']}",
+               f"- expected: {item.answer if item else ''} (must: {', '.join(item.must) if item else ''})",
+               f"- given: {r['answer_given']}", f"- evidence rank: {r['hit_rank'] or 'not retrieved'}",
+               "- retrieved:"] + [f"  {i}. {t[:120]}…" for i, t in enumerate(r["retrieved"], 1)] + [""]
+    report = directory / "report.md"
+    report.write_text("\n".join(md), encoding="utf-8")
+
+    chart = directory / "by_type.png"
+    types = list(summary["by_type"])
+    metrics = [m for m in ("hit@3", "accuracy", "rouge_l", "citation_precision") if any(
+        summary["by_type"][t].get(m) is not None for t in types)]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    width = 0.8 / max(1, len(metrics))
+    for i, m in enumerate(metrics):
+        ax.bar([x + i * width for x in range(len(types))], [summary["by_type"][t].get(m) or 0 for t in types],
+               width, label=m)
+    ax.set_xticks([x + width * (len(metrics) - 1) / 2 for x in range(len(types))], types, rotation=20)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"profile {summary['profile']}: metrics by question type (n={summary['n']})")
+    if metrics:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(chart, dpi=110)
+    plt.close(fig)
+    return report, chart
