@@ -16,7 +16,7 @@ from .config import Config
 from .errors import BadInput
 from .generation import Generator
 from .models import profile_spec
-from .prompting import REFUSAL, ContextItem, build_messages, select_context
+from .prompting import REFUSAL, ContextItem, build_messages, select_context, translation_messages
 from .retrieval import Hit, Retrieval, Retriever
 
 _FOLLOWUP = re.compile(r"^(?:那|那么|那它|它|它们|其|其中|这|这些|这个|那个|那些|他们|她们|还有|另外|此外|同时|分别|以及|and\b|what about\b)",
@@ -83,6 +83,15 @@ def standalone(question: str, history: list[dict] | None) -> str:
     return question
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def is_foreign(text: str) -> bool:
+    """Mostly Latin letters and no Chinese: the reports are Chinese, so retrieve with a translation."""
+    letters = sum(c.isascii() and c.isalpha() for c in text)
+    return not _CJK.search(text) and letters >= max(6, 0.5 * len(text.replace(" ", "")))
+
+
 class Answerer:
     def __init__(self, config: Config, retriever: Retriever, generator: Generator | None):
         self.config = config
@@ -93,8 +102,12 @@ class Answerer:
         t0 = time.perf_counter()
         question = clean_question(question, self.config.max_question_chars)
         query = standalone(question, history)
+        timings = {}
+        if self.generator is not None and is_foreign(query):
+            query = self.translate(query)
+            timings["translate"] = (time.perf_counter() - t0) * 1000
         retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k)
-        timings = {"retrieve": (time.perf_counter() - t0) * 1000}
+        timings["retrieve"] = retrieval.seconds * 1000
         yield Event("retrieved", retrieval)
         context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars)
                    if retrieval.relevant else [])
@@ -116,6 +129,12 @@ class Answerer:
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
                                      retrieval.index_version))
+
+    def translate(self, question: str) -> str:
+        """The question in Chinese (the model translates it); the original if that fails."""
+        out = "".join(self.generator.stream(translation_messages(question), 64)).strip()
+        line = out.splitlines()[0].strip(" \"'“”「」") if out else ""
+        return line if _CJK.search(line) else question
 
     def answer(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Answer:
         for event in self.stream(question, history, top_k):

@@ -212,11 +212,12 @@ def chat(profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
 
 def ensure_index(cfg: Config) -> None:
     """Build the profile's index from the source folder if there is none yet (first use)."""
-    from .store import current_version_path
+    from .embedding import get_embedder
+    from .indexing import ensure_index as ensure
 
-    if current_version_path(cfg.index_dir) is None:
-        typer.echo(f"No index yet for profile '{cfg.profile}': building it from {cfg.source_dir} …", err=True)
-        build(cfg)
+    report = ensure(cfg, get_embedder(cfg), lambda n, d: _bar(n, d, "passage"))
+    if report is not None:
+        _print_build(report)
 
 
 @app.command("eval")

@@ -36,11 +36,14 @@ def _threads(config: Config) -> int:
 class LlamaCppGenerator:
     def __init__(self, model_path: Path, n_ctx: int, n_threads: int):
         try:
-            from llama_cpp import Llama
+            from llama_cpp import Llama, LlamaRAMCache
         except ImportError:
             raise ModelMissing("The llama-cpp-python package is not installed. Install the project with "
                                "`make install` (it compiles llama.cpp, ~13 minutes on 2 cores).") from None
         self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False)
+        # Keep the KV state of recent prompts: the answer prompt's fixed prefix (instructions and
+        # worked examples) survives a translation call in between.
+        self.llm.set_cache(LlamaRAMCache(capacity_bytes=256 << 20))
         self.id = f"llama_cpp:{model_path.name}"
         self.lock = threading.Lock()
 

@@ -5,6 +5,8 @@ so rebuilding after adding one report embeds only that report's new passages.
 """
 from __future__ import annotations
 
+import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,3 +117,56 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
     report.version = path.name
     report.seconds = time.perf_counter() - started
     return report
+
+
+def ensure_index(config: Config, embedder: Embedder, progress_factory=None) -> BuildReport | None:
+    """Build the profile's index from the source folder if there is none yet (first use)."""
+    if current_version_path(config.index_dir) is not None:
+        return None
+    return build_index(config, embedder, progress_factory=progress_factory)
+
+
+_SAFE_NAME = re.compile(r"[^\w\u4e00-\u9fff.()（）-]+")
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name: no folders, no path tricks, no odd characters."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = _SAFE_NAME.sub("_", stem).strip("._") or "report"
+    return f"{stem[:80]}{suffix}"
+
+
+def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_factory=None) -> BuildReport:
+    """Copy report files into the source folder and rebuild (only new passages are embedded).
+
+    A file that cannot be read is reported and not copied; the others still go in.
+    """
+    config.source_dir.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for f in files:
+        try:
+            doc = load_document(Path(f))
+        except BadInput as e:
+            failed.append((Path(f).name, str(e)))
+            continue
+        target = config.source_dir / safe_filename(Path(f).name)
+        if target.exists() and target.read_bytes() != Path(f).read_bytes():
+            target = target.with_name(f"{target.stem}-{doc.doc_id[:6]}{target.suffix}")
+        shutil.copyfile(f, target)
+    report = build_index(config, embedder, progress_factory=progress_factory)
+    report.failed = failed + report.failed
+    return report
+
+
+def remove_report(config: Config, embedder: Embedder, doc_id: str, progress_factory=None) -> BuildReport:
+    """Delete a report's file from the source folder and rebuild; passages other reports share stay."""
+    version = open_index(config.index_dir)
+    doc = next((d for d in version.documents if d["doc_id"] == doc_id), None)
+    if doc is None:
+        raise BadInput(f"No report with id {doc_id!r} in the index.")
+    path = Path(doc["path"]).resolve()
+    if config.source_dir.resolve() not in path.parents:
+        raise BadInput(f"{path} is outside the reports folder {config.source_dir}; remove it by hand.")
+    path.unlink(missing_ok=True)
+    return build_index(config, embedder, progress_factory=progress_factory)

@@ -35,6 +35,8 @@ EXAMPLES = {
     "refuse": ("【资料】\n[1] 全年组织教师培训6次。\n\n【问题】示例区教育局的年度预算是多少？", REFUSAL),
 }
 
+TRANSLATE_SYSTEM = "把用户的问题翻译成简体中文。只输出译文，不要回答问题，不要解释。"
+
 _SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*[”’」』)）]*")
 
 
@@ -101,3 +103,8 @@ def build_messages(question: str, context: list[ContextItem], examples: tuple[st
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
     messages.append({"role": "user", "content": "【资料】\n" + "\n".join(blocks) + f"\n\n【问题】{question}"})
     return messages
+
+
+def translation_messages(question: str) -> list[dict]:
+    """Messages asking the model to turn a foreign-language question into Chinese for retrieval."""
+    return [{"role": "system", "content": TRANSLATE_SYSTEM}, {"role": "user", "content": question}]

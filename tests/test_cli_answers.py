@@ -73,3 +73,13 @@ def test_default_profile_answers_with_citation(default_config):
     assert "96" in answer.text and not answer.refused
     assert any("96所" in c.passage.text for c in answer.citations)
     assert answer.unsupported_numbers == []
+
+
+@pytest.mark.slow
+def test_transformers_backend_answers_from_the_same_gguf(lite_config):
+    """The second generation backend: the 0.5B GGUF dequantised by transformers (~1.5 min on 2 cores)."""
+    out = rag("ask", "全市共聘任了多少名法治副校长？", "--json", "--profile", "lite", "--backend", "transformers",
+              "--index", str(lite_config.index_root))
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert "1237" in result["answer"] and any("1237" in c["text"] for c in result["citations"])

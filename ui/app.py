@@ -1,0 +1,288 @@
+"""The Gradio web chat: streaming cited answers, source cards beside them, report management.
+
+Models load once, in the background, when the server starts; the page is usable at once and
+says so while they load. Generation is serialised by the queue (one model, one answer at a time);
+other visitors wait in line with a position shown, and a full queue answers "busy".
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import gradio as gr  # noqa: E402
+
+from rag.answering import Answerer  # noqa: E402
+from rag.config import PROFILES, Config  # noqa: E402
+from rag.embedding import get_embedder  # noqa: E402
+from rag.errors import RagError  # noqa: E402
+from rag.indexing import add_reports, ensure_index, remove_report  # noqa: E402
+from rag.pipeline import load_answerer  # noqa: E402
+from rag.store import open_index  # noqa: E402
+
+from .render import CSS, JS, answer_html, esc, pending_html, sources_html  # noqa: E402
+
+EXAMPLES = [
+    "全市共聘任了多少名法治副校长？",
+    "2024年新建了多少所中小学和幼儿园？",
+    "“清膳E家”平台是做什么的？",
+    "2025年在行政执法方面有什么安排？",
+]
+MAX_QUEUE = 20
+
+
+class ChatService:
+    """Holds the loaded answerers (one per profile, loaded on first use) and the admin password."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.password = os.environ.get("RAG_ADMIN_PASSWORD", "")
+        self._answerers: dict[str, Answerer] = {}
+        self._errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self.ready = threading.Event()
+        threading.Thread(target=self._warm, daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.answerer(self.config.profile)
+        except RagError:
+            pass
+        finally:
+            self.ready.set()
+
+    def config_for(self, profile: str) -> Config:
+        return self.config.with_(profile=profile if profile in PROFILES else self.config.profile)
+
+    def answerer(self, profile: str) -> Answerer:
+        with self._lock:
+            if profile not in self._answerers:
+                cfg = self.config_for(profile)
+                try:
+                    ensure_index(cfg, get_embedder(cfg))
+                    self._answerers[profile] = load_answerer(cfg)
+                    self._errors.pop(profile, None)
+                except RagError as e:
+                    self._errors[profile] = str(e)
+                    raise
+            return self._answerers[profile]
+
+    def status(self) -> str:
+        if not self.ready.is_set():
+            return "模型加载中（首次启动还要建立索引）…可以先输入问题，加载完后自动回答。"
+        if self.config.profile in self._errors:
+            return f"**模型或索引不可用**：{esc(self._errors[self.config.profile])}"
+        return f"已就绪 · 配置 {self.config.profile}"
+
+    def check_password(self, given: str) -> None:
+        if self.password and given != self.password:
+            raise gr.Error("管理密码不正确。")
+
+    def reports_table(self) -> list[list]:
+        try:
+            version = open_index(self.config.index_dir)
+        except RagError:
+            return []
+        counts: dict[str, int] = {}
+        for p in version.passages:
+            for doc_id in {loc.doc_id for loc in p.sources}:
+                counts[doc_id] = counts.get(doc_id, 0) + 1
+        return [[d["doc_id"], d["title"], d["published"], d["source"], counts.get(d["doc_id"], 0), d["added_at"]]
+                for d in version.documents]
+
+    def add(self, paths: list[str], password: str, progress=None) -> str:
+        self.check_password(password)
+        if not paths:
+            raise gr.Error("请先选择要上传的 .txt 或 .md 文件。")
+        cfg = self.config
+        with self._write_lock:
+            report = add_reports(cfg, get_embedder(cfg), [Path(p) for p in paths], _gr_progress(progress))
+        lines = [f"已索引：{report.documents} 份报告，{report.passages} 个段落（新嵌入 {report.embedded}，"
+                 f"复用 {report.reused}），用时 {report.seconds:.1f} 秒。"]
+        lines += [f"未加入 {esc(Path(name).name)}：{esc(msg)}" for name, msg in report.failed]
+        return "<br>".join(lines)
+
+    def remove(self, doc_id: str, password: str, progress=None) -> str:
+        self.check_password(password)
+        if not doc_id:
+            raise gr.Error("请先选择要删除的报告。")
+        cfg = self.config
+        with self._write_lock:
+            report = remove_report(cfg, get_embedder(cfg), doc_id, _gr_progress(progress))
+        return f"已删除。现有 {report.documents} 份报告，{report.passages} 个段落。"
+
+
+def _gr_progress(progress):
+    """Adapt gr.Progress to the tqdm-like factory the indexer takes."""
+    if progress is None:
+        return None
+
+    class Bar:
+        def __init__(self, total, desc):
+            self.total, self.desc, self.n = total, desc, 0
+            progress((0, total), desc=f"{desc}…")
+
+        def update(self, n):
+            self.n += n
+            progress((self.n, self.total), desc=f"{self.desc}…")
+
+        def close(self):
+            pass
+
+    return Bar
+
+
+def _text(message: dict) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return content.get("text", "")
+    return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
+
+
+def _history_pairs(history: list[dict]) -> list[dict]:
+    """Earlier turns as {question, answer} for follow-up rewriting."""
+    pairs, question = [], None
+    for m in history:
+        if m.get("role") == "user":
+            question = _text(m)
+        elif m.get("role") == "assistant" and question is not None:
+            pairs.append({"question": question, "answer": _text(m)})
+            question = None
+    return pairs
+
+
+def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
+    service = ChatService(config)
+
+    def add_user(message, history):
+        message = (message or "").strip()
+        if not message:
+            raise gr.Error("请输入问题。")
+        return "", history + [{"role": "user", "content": message}]
+
+    def respond(history, profile, top_k, show_uncited):
+        question = _text(history[-1])
+        earlier = _history_pairs(history[:-1])
+        turn = len(earlier) + 1
+        history = history + [{"role": "assistant", "content": pending_html("", "检索中…")}]
+        yield history, gr.skip(), service.status()
+        if not service.ready.wait(timeout=0):
+            history[-1]["content"] = pending_html("", "模型加载中，请稍候…")
+            yield history, gr.skip(), service.status()
+            service.ready.wait()
+        try:
+            answerer = service.answerer(profile)
+            hits, streamed = [], ""
+            for event in answerer.stream(question, earlier, int(top_k)):
+                if event.kind == "retrieved":
+                    hits = event.data.hits
+                    history[-1]["content"] = pending_html("", "正在生成…")
+                    yield history, sources_html(None, hits, turn, show_uncited, waiting=True), service.status()
+                elif event.kind == "token":
+                    streamed += event.data
+                    history[-1]["content"] = pending_html(streamed, "正在生成…")
+                    yield history, gr.skip(), service.status()
+                else:
+                    answer = event.data
+                    history[-1]["content"] = answer_html(answer, turn)
+                    yield history, sources_html(answer, answer.hits, turn, show_uncited), service.status()
+        except RagError as e:
+            history[-1]["content"] = f'<div class="warn">{esc(str(e))}</div>'
+            yield history, gr.skip(), service.status()
+
+    def api_ask(question: str, history_json: str = "[]", top_k: int = 4) -> dict:
+        """Answer one question (history: JSON list of {question, answer}); returns the answer JSON."""
+        try:
+            history = json.loads(history_json or "[]")
+        except ValueError:
+            raise gr.Error("history_json must be a JSON list of {question, answer}.") from None
+        service.ready.wait()
+        try:
+            return service.answerer(config.profile).answer(question, history, int(top_k)).to_json()
+        except RagError as e:
+            raise gr.Error(str(e)) from None
+
+    with gr.Blocks(title="报告问答") as demo:
+        gr.Markdown("## 报告问答 · 基于政府报告原文回答，并标注出处")
+        status = gr.Markdown(service.status(), elem_id="status")
+        with gr.Tabs():
+            with gr.Tab("对话", id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(height=520, buttons=["copy"], elem_id="chat", sanitize_html=True,
+                                             render_markdown=False, placeholder="问一个关于报告的问题，例如下面的示例。",
+                                             label="对话")
+                        msg = gr.Textbox(show_label=False, placeholder="输入问题，回车发送…", submit_btn="发送",
+                                         elem_id="question", max_lines=4)
+                        with gr.Row():
+                            example_buttons = [gr.Button(q, size="sm", elem_classes="example") for q in EXAMPLES]
+                        new_chat = gr.Button("新对话", size="sm", elem_id="new-chat")
+                    with gr.Column(scale=2):
+                        gr.Markdown("#### 来源")
+                        sources = gr.HTML('<div class="src-empty">回答引用的段落会显示在这里。</div>',
+                                          elem_id="sources", max_height=640)
+                with gr.Accordion("设置", open=False):
+                    profile = gr.Dropdown(list(PROFILES), value=config.profile, label="配置（模型）")
+                    top_k = gr.Slider(1, 8, value=config.top_k, step=1, label="检索段落数 top-k")
+                    show_uncited = gr.Checkbox(True, label="显示未引用的检索段落")
+            with gr.Tab("报告", id="reports"):
+                table = gr.Dataframe(headers=["id", "标题", "发布日期", "来源", "段落数", "加入时间"],
+                                     value=service.reports_table, interactive=False, wrap=True, elem_id="reports-table")
+                with gr.Row():
+                    upload = gr.File(file_count="multiple", file_types=[".txt", ".md"], label="上传报告（.txt / .md）",
+                                     elem_id="upload")
+                    with gr.Column():
+                        password = gr.Textbox(label="管理密码", type="password", visible=bool(service.password))
+                        add_btn = gr.Button("加入索引", variant="primary", elem_id="add-report")
+                        remove_id = gr.Dropdown(label="删除报告（选择 id）", choices=[r[0] for r in service.reports_table()])
+                        remove_btn = gr.Button("删除", variant="stop")
+                manage_out = gr.HTML(elem_id="manage-out")
+
+        outputs = [chatbot, sources, status]
+        settings = [chatbot, profile, top_k, show_uncited]
+        msg.submit(add_user, [msg, chatbot], [msg, chatbot], queue=False, api_visibility="private").then(
+            respond, settings, outputs, api_visibility="private", show_progress="hidden", concurrency_id="llm")
+        for b in example_buttons:
+            b.click(lambda q=b.value: q, None, msg, queue=False, api_visibility="private").then(
+                add_user, [msg, chatbot], [msg, chatbot], queue=False, api_visibility="private").then(
+                respond, settings, outputs, api_visibility="private", show_progress="hidden", concurrency_id="llm")
+        new_chat.click(lambda: ([], '<div class="src-empty">回答引用的段落会显示在这里。</div>', ""), None,
+                       [chatbot, sources, msg], queue=False, api_visibility="private")
+
+        def refreshed():
+            rows = service.reports_table()
+            return rows, gr.update(choices=[r[0] for r in rows], value=None)
+
+        def do_add(paths, pw, progress=gr.Progress()):
+            return service.add(paths, pw, progress)
+
+        def do_remove(doc_id, pw, progress=gr.Progress()):
+            return service.remove(doc_id, pw, progress)
+
+        add_btn.click(do_add, [upload, password], manage_out, api_visibility="private", concurrency_id="llm").then(
+            refreshed, None, [table, remove_id], api_visibility="private")
+        remove_btn.click(do_remove, [remove_id, password], manage_out, api_visibility="private",
+                         concurrency_id="llm").then(refreshed, None, [table, remove_id], api_visibility="private")
+        demo.load(service.status, None, status, api_visibility="private")
+        timer = gr.Timer(2.0)
+        timer.tick(lambda: (service.status(), gr.Timer(active=not service.ready.is_set())), None, [status, timer],
+                   api_visibility="private", queue=False)
+        gr.api(api_ask, api_name="ask", concurrency_id="llm")
+    demo.queue(default_concurrency_limit=1, max_size=MAX_QUEUE)
+    return demo, service
+
+
+def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
+    demo, service = build_app(config)
+    demo.launch(server_name=host, server_port=port, css=CSS, js=JS, theme=gr.themes.Soft(),
+                prevent_thread_lock=not block, show_error=True, quiet=not block, footer_links=["api"],
+                max_file_size="20mb")
+    return demo, service

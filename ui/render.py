@@ -1,0 +1,140 @@
+"""HTML for the chat: answers with citation links, and source cards. Pure functions, no Gradio.
+
+Report text and model output are untrusted: every piece is escaped with `html.escape` before our
+own markup is added around it, so a report containing `<script>` or `<img onerror>` shows as text.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+from rag.answering import Answer
+from rag.retrieval import Hit
+from rag.textnorm import NUMBER, numbers_with_units
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*[”’」』)）]*")
+
+
+def esc(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def _mark_numbers(escaped: str, numbers: list[str], css: str, title: str) -> str:
+    """Wrap the given numbers (as numbers_with_units writes them) in <mark> inside escaped text."""
+    if not numbers:
+        return escaped
+    wanted = set(numbers)
+
+    def wrap(m: re.Match) -> str:
+        full = m.group()
+        unit = escaped[m.end():m.end() + 1]
+        key = full.replace(",", "") + (unit if unit in "万亿千百%" and unit else "")
+        if key in wanted or full.replace(",", "") in wanted:
+            return f'<mark class="{css}" title="{esc(title)}">{full}</mark>'
+        return full
+
+    return NUMBER.sub(wrap, escaped)
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """The answer bubble: text with [n] links to source cards, marks for unsupported numbers,
+    the rewritten question and the timings in small print."""
+    if answer.refused:
+        body = f'<div class="refusal">{esc(answer.text)}</div>'
+        if answer.hits:
+            body += '<div class="meta">右侧列出了最接近的段落，供参考。</div>'
+    else:
+        text = _mark_numbers(esc(answer.text), answer.unsupported_numbers, "unsupported", "引用的段落中找不到这个数字")
+        text = _MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', text)
+        body = f'<div class="answer">{text}</div>'
+        if answer.unsupported_numbers:
+            body += (f'<div class="warn">注意：这些数字在引用段落中找不到：{esc("、".join(answer.unsupported_numbers))}</div>')
+    if answer.standalone_question != answer.question:
+        body += f'<div class="rewritten">按“{esc(answer.standalone_question)}”检索</div>'
+    t = answer.timings_ms
+    body += (f'<div class="meta">检索 {t.get("retrieve", 0):.0f} ms · 首字 {t.get("first_token", 0) / 1000:.1f} s · '
+             f'总计 {t.get("total", 0) / 1000:.1f} s</div>')
+    return body
+
+
+def pending_html(text_so_far: str, state: str = "正在生成…") -> str:
+    return f'<div class="answer">{esc(text_so_far)}</div><div class="meta pending">{esc(state)}</div>'
+
+
+def _highlight(passage_text: str, answer_text: str) -> str:
+    """Escaped passage with the sentences that hold the answer's numbers (or its words) marked."""
+    numbers = set(numbers_with_units(_MARKER.sub("", answer_text)))
+    sentences = _SENTENCE.findall(passage_text) or [passage_text]
+    chosen = {i for i, s in enumerate(sentences) if numbers & set(numbers_with_units(s))}
+    if not chosen and answer_text:
+        grams = {answer_text[i:i + 2] for i in range(len(answer_text) - 1)}
+        scores = [len(grams & {s[i:i + 2] for i in range(len(s) - 1)}) for s in sentences]
+        if max(scores, default=0) >= 3:
+            chosen = {scores.index(max(scores))}
+    out = []
+    for i, s in enumerate(sentences):
+        piece = _mark_numbers(esc(s), sorted(numbers), "num", "答案中的数字") if i in chosen else esc(s)
+        out.append(f'<mark class="cited">{piece}</mark>' if i in chosen else piece)
+    rest = passage_text[sum(len(s) for s in sentences):]
+    return "".join(out) + esc(rest)
+
+
+def _card(hit: Hit, label: str, card_id: str, body: str, css: str) -> str:
+    p = hit.passage
+    where = " › ".join(x for x in (p.title, p.path) if x)
+    return (f'<div class="src-card {css}" id="{card_id}"><div class="src-head"><b>{esc(label)}</b> {esc(where)}'
+            f'<span class="score">相似度 {hit.dense:.2f}</span></div><div class="src-text">{body}</div></div>')
+
+
+def sources_html(answer: Answer | None, hits: list[Hit], turn: int, show_uncited: bool = True, waiting: bool = False) -> str:
+    """Cited passages as cards (id src-<turn>-<n>), the other retrieved ones folded below."""
+    if not hits:
+        return '<div class="src-empty">还没有检索到段落。</div>'
+    cards, cited_ids = [], set()
+    if answer is not None and not answer.refused:
+        for c in answer.citations:
+            cited_ids.add(c.passage.id)
+            hit = next((h for h in hits if h.passage.id == c.passage.id), None)
+            if hit is not None:
+                cards.append(_card(hit, f"[{c.n}]", f"src-{turn}-{c.n}", _highlight(hit.passage.text, answer.text), "cited"))
+    title = "正在生成答案，先看检索到的段落：" if waiting else (
+        "最接近的段落：" if answer is not None and answer.refused else "其他检索到的段落")
+    rest = [h for h in hits if h.passage.id not in cited_ids]
+    if rest and (show_uncited or waiting or (answer is not None and answer.refused)):
+        inner = "".join(_card(h, f"#{h.rank}", f"hit-{turn}-{h.rank}", esc(h.passage.text), "uncited") for h in rest)
+        opened = " open" if waiting or not cards else ""
+        cards.append(f'<details class="uncited"{opened}><summary>{esc(title)}（{len(rest)}）</summary>{inner}</details>')
+    return "".join(cards)
+
+
+CSS = """
+#sources .src-card{border:1px solid var(--border-color-primary);border-radius:8px;padding:8px 10px;margin:8px 0;background:var(--background-fill-secondary)}
+#sources .src-card.cited{border-left:4px solid #2f7d32}
+#sources .src-card.flash{outline:3px solid #f0a020}
+#sources .src-head{font-size:0.85em;color:var(--body-text-color-subdued);margin-bottom:4px}
+#sources .score{float:right;font-size:0.8em}
+#sources .src-text{font-size:0.95em;line-height:1.6}
+#sources mark.cited{background:#fff3b0;color:inherit}
+#sources mark.num{background:#ffd54f;font-weight:bold;color:inherit}
+.answer a.cite{font-size:0.8em;vertical-align:super;text-decoration:none;font-weight:bold}
+.answer mark.unsupported{background:#ffcdd2;text-decoration:underline wavy #c62828;color:inherit}
+.refusal{padding:6px 10px;border-left:4px solid #9e9e9e;background:var(--background-fill-secondary)}
+.warn{color:#c62828;font-size:0.85em;margin-top:4px}
+.rewritten,.meta{font-size:0.78em;color:var(--body-text-color-subdued);margin-top:4px}
+.meta.pending::after{content:" …"}
+"""
+
+# Clicking a [n] marker brings its source card into view (the page's <base> would otherwise navigate).
+JS = """() => {
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest('a.cite');
+    if (!a) return;
+    e.preventDefault();
+    const card = document.getElementById(a.getAttribute('href').slice(1));
+    if (!card) return;
+    card.scrollIntoView({behavior: 'smooth', block: 'center'});
+    card.classList.add('flash');
+    setTimeout(() => card.classList.remove('flash'), 1600);
+  });
+}"""
