@@ -75,12 +75,23 @@ def standalone(question: str, history: list[dict] | None) -> str:
     Cheap and deterministic: the previous user question is prefixed when the new one is short or
     starts with a referring word. Costs no model call on the hot path.
     """
+    previous = _previous_question(question, history)
+    return f"{previous.rstrip('？?。')}；{question}" if previous else question
+
+
+def _previous_question(question: str, history: list[dict] | None) -> str:
+    """The earlier question a follow-up refers to, or '' when the question stands alone."""
     if not history:
-        return question
+        return ""
     previous = (history[-1].get("question") or "").strip()
-    if previous and (_FOLLOWUP.match(question) or len(question) <= 12):
-        return f"{previous.rstrip('？?。')}；{question}"
-    return question
+    return previous if previous and (_FOLLOWUP.match(question) or len(question) <= 12) else ""
+
+
+def model_question(question: str, history: list[dict] | None) -> str:
+    """How a follow-up is put to the model: the question itself first (small models answer the
+    first question they read), the earlier one after it as a hint."""
+    previous = _previous_question(question, history)
+    return f"{question}（上一个问题是：{previous}）" if previous else question
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -101,10 +112,10 @@ class Answerer:
     def stream(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         question = clean_question(question, self.config.max_question_chars)
-        query = standalone(question, history)
+        query, asked = standalone(question, history), model_question(question, history)
         timings = {}
         if self.generator is not None and is_foreign(query):
-            query = self.translate(query)
+            query = asked = self.translate(query)
             timings["translate"] = (time.perf_counter() - t0) * 1000
         retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k)
         timings["retrieve"] = retrieval.seconds * 1000
@@ -116,14 +127,14 @@ class Answerer:
             if self.generator is None:
                 raise BadInput("No generator loaded: this Answerer only retrieves.")
             pieces = []
-            messages = build_messages(query, context, profile_spec(self.config.profile).examples)
+            messages = build_messages(asked, context, profile_spec(self.config.profile).examples)
             for piece in self.generator.stream(messages, self.config.max_new_tokens):
                 if not pieces:
                     timings["first_token"] = (time.perf_counter() - t0) * 1000
                 pieces.append(piece)
                 yield Event("token", piece)
             raw = "".join(pieces)
-        checked = check_answer(raw, [c.hit.passage for c in context], [c.hit.score for c in context])
+        checked = check_answer(raw, [c.hit.passage for c in context], [c.hit.score for c in context], query)
         timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,

@@ -5,7 +5,8 @@
 - A sentence with no marker gets the passage it overlaps most, if the overlap is clear.
 - Every number (with its 万/亿/% multiplier) must occur in a cited passage; others are reported
   as unsupported.
-- An answer that says the reports do not contain the answer is a refusal, with no citations.
+- An answer that says the reports do not contain the answer, or that only restates the question,
+  is a refusal, with no citations.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ _SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]?")
 _REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
                            r"|没有找到与该问题相关|无法(?:回答|确定|找到)|未提供相关|没有提供相关")
 MIN_OVERLAP = 0.35
+MIN_NEW_BIGRAMS = 4
 
 
 @dataclass(frozen=True)
@@ -100,10 +102,20 @@ def cite_sentences(text: str, passages: list[Passage]) -> str:
     return "".join(out)
 
 
-def check_answer(raw: str, passages: list[Passage], scores: list[float]) -> Checked:
+def is_echo(answer: str, question: str, passages: list[Passage]) -> bool:
+    """An 'answer' that only restates the question: no number and almost no words of its own
+    taken from the passages (small models do this when the passages lack the answer)."""
+    body = _MARKER.sub("", answer)
+    if set(numbers_with_units(body)) - set(numbers_with_units(question)):
+        return False
+    context = set().union(*(_bigrams(p.text) for p in passages)) if passages else set()
+    return len((_bigrams(body) - _bigrams(question)) & context) < MIN_NEW_BIGRAMS
+
+
+def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "") -> Checked:
     """The answer as shown to people, with its citations and unsupported numbers."""
     text = normalize_markers(raw.strip(), len(passages))
-    if is_refusal(text):
+    if is_refusal(text) or (question and is_echo(text, question, passages)):
         return Checked(REFUSAL, True, [], [])
     text = cite_sentences(text, passages)
     cited = []

@@ -107,4 +107,7 @@ def build_messages(question: str, context: list[ContextItem], examples: tuple[st
 
 def translation_messages(question: str) -> list[dict]:
     """Messages asking the model to turn a foreign-language question into Chinese for retrieval."""
-    return [{"role": "system", "content": TRANSLATE_SYSTEM}, {"role": "user", "content": question}]
+    return [{"role": "system", "content": TRANSLATE_SYSTEM},
+            {"role": "user", "content": "How many kindergartens did the district build last year?"},
+            {"role": "assistant", "content": "该区去年新建了多少所幼儿园？"},
+            {"role": "user", "content": question}]

@@ -51,3 +51,11 @@ def test_refusals_are_detected_and_uncited():
         c = check_answer(text, PASSAGES, [1, 1, 1])
         assert c.refused and c.text == REFUSAL and c.citations == []
     assert not is_refusal("共聘任1237名法治副校长[1]。")
+
+
+def test_an_answer_that_only_restates_the_question_is_a_refusal():
+    question = "双随机联合抽查的年度抽查事项覆盖率是多少？"
+    c = check_answer("双随机联合抽查的年度抽查事项覆盖率[2]。", PASSAGES, [1, 1, 1], question)
+    assert c.refused and c.text == REFUSAL
+    # a short answer that adds a number is an answer
+    assert not check_answer("共聘任1237名[1]。", PASSAGES, [1, 1, 1], "共聘任了多少名法治副校长？").refused

@@ -20,3 +20,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to bind 
     cfg = _config(profile, models_dir, index)
     typer.echo(f"报告问答 → http://{host}:{port}  (profile {cfg.profile}; models load in the background)")
     run(cfg, host, port, block=True)
+
+
+if __name__ == "__main__":
+    main()

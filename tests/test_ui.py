@@ -1,0 +1,177 @@
+"""The web chat in a real browser (Debian's chromium via Playwright) and through gradio_client.
+
+One server with the lite profile serves all tests here; its reports folder is a temporary copy,
+so uploads never touch seeds/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot.png"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, lite_config):
+    root = tmp_path_factory.mktemp("ui")
+    reports = root / "reports"
+    shutil.copytree(PROJECT_ROOT / "seeds", reports)
+    index_root = root / "index"
+    shutil.copytree(lite_config.index_root / "lite", index_root / "lite")
+    port = _free_port()
+    env = {**os.environ, "RAG_SOURCE_DIR": str(reports), "RAG_INDEX_ROOT": str(index_root), "RAG_PROFILE": "lite"}
+    log = open(root / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((root / "server.log").read_text())
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium (.ci/run does it)"
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def _ask(page, question: str) -> float:
+    """Type a question; return seconds until the source cards showed. Waits for the full answer."""
+    before = page.locator("#chat .meta").count()
+    page.fill("#question textarea", question)
+    start = time.time()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#sources .src-card", timeout=120_000)
+    shown = time.time() - start
+    page.wait_for_function(
+        f"document.querySelectorAll('#chat .meta:not(.pending)').length > {before} && "
+        "!document.querySelector('#chat .meta.pending')", timeout=180_000)
+    return shown
+
+
+def _last_answer(page) -> str:
+    return page.locator("#chat .answer, #chat .refusal").last.inner_text()
+
+
+def test_chat_answers_with_citations_and_follow_up(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function("document.querySelector('#status').innerText.includes('已就绪')", timeout=180_000)
+
+    page.fill("#question textarea", "全市共聘任了多少名法治副校长？")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#sources .src-card", timeout=60_000)
+    # the passages are on screen while the answer is still being generated
+    assert page.locator("#chat .meta.pending").count() == 1
+    page.wait_for_function("!document.querySelector('#chat .meta.pending')", timeout=180_000)
+    assert "1237" in _last_answer(page)
+    card = page.locator("#sources .src-card.cited").first
+    assert "1237名法治副校长" in card.inner_text()
+    assert "1237" in card.locator("mark").first.inner_text() or "1237" in card.locator("mark.cited").inner_text()
+    if os.environ.get("RAG_UPDATE_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+    # clicking the marker brings its card into view
+    page.locator("#chat a.cite").first.click()
+    page.wait_for_selector("#sources .src-card.flash", timeout=5_000)
+
+    _ask(page, "今年全市新建成了多少所中小学、幼儿园？")
+    assert "96" in _last_answer(page)
+    _ask(page, "那新增了多少学位？")
+    assert "新增了多少学位" in page.locator("#chat .rewritten").last.inner_text()
+    assert "10.09万" in _last_answer(page)
+    assert "新增学位10.09万个" in page.locator("#sources").inner_text()
+
+    page.click("#new-chat")
+    page.wait_for_function("document.querySelectorAll('#chat .answer').length == 0")
+    page.close()
+
+
+def test_off_topic_question_is_a_refusal_not_an_error(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.wait_for_selector("#question textarea")
+    _ask(page, "如何做红烧肉？")
+    assert "报告中没有找到" in page.locator("#chat .refusal").last.inner_text()
+    assert page.locator("#chat .warn").count() == 0
+    page.close()
+
+
+def test_uploaded_report_is_answerable_and_its_html_is_text(server, browser, tmp_path):
+    report = tmp_path / "示例区教育局2024年工作报告.txt"
+    report.write_text(
+        "示例区教育局2024年工作报告\n\n一、主要工作\n\n"
+        "(一)建设智慧食堂。全区共建成智慧食堂37个,覆盖学生2.6万名。<script>window.__xss=1</script>"
+        "<img src=x onerror=\"window.__xss=1\">\n", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    page.get_by_role("tab", name="报告").click()
+    page.set_input_files("#upload input[type=file]", str(report))
+    page.click("#add-report")
+    page.wait_for_function("document.querySelector('#manage-out').innerText.includes('已索引')", timeout=180_000)
+    page.wait_for_function("document.querySelector('#reports-table').innerText.includes('示例区教育局2024年工作报告')",
+                           timeout=30_000)
+    page.get_by_role("tab", name="对话").click()
+    _ask(page, "示例区建成了多少个智慧食堂？")
+    assert "37" in _last_answer(page)
+    sources = page.locator("#sources").inner_text()
+    assert "<script>window.__xss=1</script>" in sources  # shown as text, not run
+    assert page.evaluate("window.__xss") is None
+    page.close()
+
+
+def test_gradio_client_returns_answer_and_citations(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    result = client.predict("全市共聘任了多少名法治副校长？", "[]", 4, api_name="/ask")
+    assert "1237" in result["answer"] and not result["refused"]
+    assert any("1237" in c["text"] for c in result["citations"])
+    follow = client.predict("那新增了多少学位？",
+                            json.dumps([{"question": "2024年新建了多少所中小学和幼儿园？", "answer": "96所"}]), 4,
+                            api_name="/ask")
+    assert follow["standalone_question"] != follow["question"]
+
+
+def test_concurrent_questions_are_queued_not_dropped(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    jobs = [client.submit("全市共聘任了多少名法治副校长？", "[]", 3, api_name="/ask") for _ in range(3)]
+    answers = [job.result(timeout=300) for job in jobs]
+    assert all("1237" in a["answer"] for a in answers)
