@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make chat   install packages + models, build the index of seeds/ on first use, start the chat
+#   make chat   install packages + models, build the index of seeds/ on first use, start the web chat
 #   make test   install packages + models for both profiles, run the whole test suite
 # Both are idempotent: a second run installs nothing and rebuilds nothing.
 
@@ -8,6 +8,8 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PROFILE ?= default
+HOST    ?= 127.0.0.1
+PORT    ?= 7860
 # A llama.cpp build that runs on any AVX2 machine, not only the one that compiled it.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export HF_HUB_OFFLINE := 1
@@ -27,7 +29,7 @@ models: install
 	$(BIN)/rag models install --profile $(PROFILE)
 
 chat: models
-	$(BIN)/rag chat --profile $(PROFILE)
+	$(BIN)/rag serve --profile $(PROFILE) --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/rag models install --profile all
