@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from .answerability import judge, missing_constraints
 from .citations import Citation, check_answer
 from .config import Config
 from .errors import BadInput
@@ -35,6 +36,7 @@ class Answer:
     unsupported_numbers: list[str]
     timings_ms: dict[str, float] = field(default_factory=dict)
     index_version: str = ""
+    checks: dict = field(default_factory=dict)  # why it was refused early: missing years/places, judge score
 
     def to_json(self) -> dict:
         return {
@@ -47,6 +49,7 @@ class Answer:
                            "score": round(c.score, 4)} for c in self.citations],
             "unsupported_numbers": self.unsupported_numbers,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "checks": self.checks,
         }
 
 
@@ -123,11 +126,23 @@ class Answerer:
         context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars)
                    if retrieval.relevant else [])
         raw = REFUSAL
+        checks: dict = {}
+        if context and (missing := missing_constraints(asked, context)):
+            checks["missing"] = missing  # asks about a year or place the reports do not cover
+            context = []
+        spec = profile_spec(self.config.profile)
+        judge_min = self.config.judge_min if self.config.judge_min is not None else spec.judge_min
+        if context and self.generator is not None and judge_min is not None:
+            t1 = time.perf_counter()
+            checks["judge"] = round(judge(self.generator, asked, context), 3)
+            timings["judge"] = (time.perf_counter() - t1) * 1000
+            if checks["judge"] < judge_min:
+                context = []
         if context:
             if self.generator is None:
                 raise BadInput("No generator loaded: this Answerer only retrieves.")
             pieces = []
-            messages = build_messages(asked, context, profile_spec(self.config.profile).examples)
+            messages = build_messages(asked, context, spec.examples)
             for piece in self.generator.stream(messages, self.config.max_new_tokens):
                 if not pieces:
                     timings["first_token"] = (time.perf_counter() - t0) * 1000
@@ -139,7 +154,7 @@ class Answerer:
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
-                                     retrieval.index_version))
+                                     retrieval.index_version, checks))
 
     def translate(self, question: str) -> str:
         """The question in Chinese (the model translates it); the original if that fails."""

