@@ -18,6 +18,7 @@ from .prompting import ContextItem, judge_messages
 from .textnorm import normalize
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_PLACE_SUFFIX = re.compile(r"(市|省|区|县|州|镇|乡)$")
 _GENERIC_PLACES = {"全市", "全省", "全国", "市", "省", "区", "县", "本市", "我市", "中国"}
 
 
@@ -37,7 +38,8 @@ def missing_constraints(question: str, context: list[ContextItem]) -> list[str]:
     q = normalize(question)
     missing = [y + "年" for y in _YEAR.findall(q) if y not in text]
     for word, flag in _posseg().lcut(q):
-        if flag == "ns" and len(word) >= 2 and word not in _GENERIC_PLACES:
+        # jieba tags many non-places as ns (午休, 新建): trust only names with a place suffix
+        if flag == "ns" and len(word) >= 3 and _PLACE_SUFFIX.search(word) and word not in _GENERIC_PLACES:
             stem = re.sub(r"(市|省|区|县)$", "", word)
             if stem and stem not in text:
                 missing.append(word)

