@@ -103,12 +103,11 @@ def _value(number: str) -> float:
 def contains_must(answer: str, must: str) -> bool:
     """Substring match after normalisation; a number also matches the same value written otherwise."""
     a, m = match_form(answer), match_form(must)
-    if m in a:
-        return True
     wanted = numbers_with_units(m)
     if len(wanted) == 1 and re.fullmatch(r"[\d.,]+[万亿千百%]?", m):
+        # a bare number: compare values, so 1237 does not match inside 12370
         return any(abs(_value(x) - _value(wanted[0])) < 1e-9 for x in numbers_with_units(a))
-    return False
+    return m in a
 
 
 def contains_evidence(passage_text: str, evidence: str) -> bool:
