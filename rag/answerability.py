@@ -51,6 +51,6 @@ def judge(generator: Generator, question: str, context: list[ContextItem], tries
     best = float("-inf")
     for item in context[:tries]:
         best = max(best, generator.yes_no(judge_messages(question, item.excerpt)))
-        if best >= 0 and best > 2.5:
+        if best > 2.5:  # a clear yes: no need to ask about the next passage
             break
     return best

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .keyword import tokenize
 from .retrieval import Hit
-from .textnorm import normalize
+from .textnorm import SENTENCE, normalize
 
 REFUSAL = "报告中没有找到与该问题相关的内容。"
 
@@ -39,7 +39,6 @@ JUDGE_SYSTEM = "你是严格的审核员。判断给出的资料是否直接包�
 
 TRANSLATE_SYSTEM = "把用户的问题翻译成简体中文。只输出译文，不要回答问题，不要解释。"
 
-_SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*[”’」』)）]*")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def focus(text: str, question: str, budget: int) -> str:
     """The passage's sentences most related to the question, in their original order, within budget."""
     if len(text) <= budget:
         return text
-    sentences = _SENTENCE.findall(text)
+    sentences = SENTENCE.findall(text)
     q_tokens, q_grams = set(tokenize(question)), _bigrams(question)
 
     def score(s: str) -> float:

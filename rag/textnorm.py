@@ -21,6 +21,9 @@ def normalize(text: str) -> str:
     return _SPACE_NEAR_CJK.sub("", text)
 
 
+# A sentence with its closing punctuation and quotes; report sentences end in 。！？； or ;!?.
+SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*[”’」』)）]*")
+
 # A number as written in reports: 1237, 10.09, 12万, 40.4%, 1,385 (thousands separators).
 NUMBER = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?")
 _MULTIPLIER = re.compile(r"\s*(万|亿|千|百|%)")

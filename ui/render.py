@@ -10,10 +10,9 @@ import re
 
 from rag.answering import Answer
 from rag.retrieval import Hit
-from rag.textnorm import NUMBER, numbers_with_units
+from rag.textnorm import NUMBER, SENTENCE, numbers_with_units
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*[”’」』)）]*")
 
 
 def esc(text: str) -> str:
@@ -65,7 +64,7 @@ def pending_html(text_so_far: str, state: str = "正在生成…") -> str:
 def _highlight(passage_text: str, answer_text: str) -> str:
     """Escaped passage with the sentences that hold the answer's numbers (or its words) marked."""
     numbers = set(numbers_with_units(_MARKER.sub("", answer_text)))
-    sentences = _SENTENCE.findall(passage_text) or [passage_text]
+    sentences = SENTENCE.findall(passage_text) or [passage_text]
     chosen = {i for i, s in enumerate(sentences) if numbers & set(numbers_with_units(s))}
     if not chosen and answer_text:
         grams = {answer_text[i:i + 2] for i in range(len(answer_text) - 1)}
