@@ -80,12 +80,10 @@ class Retriever:
             for rank, row in enumerate(ranking, 1):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
         order = sorted(fused, key=fused.get, reverse=True)[:top_k]
-        all_sims = None
         hits = []
         for rank, row in enumerate(order, 1):
-            if row not in dense:  # a keyword-only hit: compute its cosine for display and gating
-                all_sims = all_sims if all_sims is not None else version.faiss.reconstruct_n(0, n) @ q
-                dense[row] = float(all_sims[row])
+            if row not in dense:  # a keyword-only hit: its cosine, for display and gating
+                dense[row] = float(version.faiss.reconstruct(row) @ q)
             hits.append(Hit(version.passages[row], fused[row], dense[row], keyword.get(row, 0.0), rank))
         best_dense = max(dense.values(), default=0.0)
         matched = {t for t in q_tokens if t in bm25.idf}

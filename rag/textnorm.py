@@ -42,8 +42,3 @@ def numbers_with_units(text: str) -> list[str]:
         unit = _MULTIPLIER.match(text, m.end())
         out.append(num + (unit.group(1) if unit else ""))
     return out
-
-
-def contains_number(haystack: str, number: str) -> bool:
-    """True if `number` (from numbers_with_units) occurs in haystack as a whole number."""
-    return number in numbers_with_units(haystack)

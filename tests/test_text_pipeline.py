@@ -1,7 +1,6 @@
 """Loading, headings, dedup and chunking on the real seed and on files written here."""
 from __future__ import annotations
 
-import re
 
 import pytest
 
