@@ -1,14 +1,17 @@
 """Build an index from a folder of reports: load → structure → dedup → chunk → embed → store.
 
-Vectors of passages that the live index already holds (same embedder, same text) are reused,
-so rebuilding after adding one report embeds only that report's new passages.
+Incremental by content hash: a file whose bytes are unchanged is not parsed again (its text comes
+from the live index), and a passage whose text the live index already holds keeps its vector and
+keyword tokens. So adding one report to many costs about that report's own parsing and embedding,
+plus re-running dedup and writing the new version. Changing the embedder or the chunking settings
+makes every vector stale: that is a full rebuild, and the report says so.
 """
 from __future__ import annotations
 
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +22,26 @@ from .dedup import NGRAM, deduplicate
 from .embedding import Embedder
 from .errors import BadInput, IndexMissing
 from .keyword import tokenize
-from .loading import SUPPORTED_SUFFIXES, Document, load_document
-from .store import FORMAT_VERSION, Manifest, current_version_path, open_index, write_lock, write_version
+from .loading import SUPPORTED_SUFFIXES, Document, file_digest, load_document, read_file
+from .store import (FORMAT_VERSION, IndexVersion, Manifest, current_version_path, open_index, write_lock,
+                    write_version)
 from .structure import split_paragraphs
 
 
 @dataclass
 class BuildReport:
     documents: int = 0
+    added: list[str] = field(default_factory=list)  # file paths, relative to the source folder
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    ignored: list[str] = field(default_factory=list)  # files of other types in the source folder
+    parsed: int = 0  # files read and parsed (the rest came from the live index)
     paragraphs: int = 0
     exact_duplicates: int = 0
     near_duplicates: int = 0
+    passages_before: int = 0
     passages: int = 0
     embedded: int = 0
     reused: int = 0
@@ -39,13 +50,16 @@ class BuildReport:
     version: str = ""
 
 
-def find_reports(source: Path) -> list[Path]:
+def find_reports(source: Path) -> tuple[list[Path], list[Path]]:
+    """(report files, other files) under `source`; hidden files and folders are skipped."""
     if source.is_file():
-        return [source]
+        return [source], []
     if not source.is_dir():
         raise BadInput(f"{source} is neither a report file nor a folder of reports.")
-    return sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                  and not any(part.startswith(".") for part in p.relative_to(source).parts))
+    files = sorted(p for p in source.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(source).parts))
+    return ([p for p in files if p.suffix.lower() in SUPPORTED_SUFFIXES],
+            [p for p in files if p.suffix.lower() not in SUPPORTED_SUFFIXES])
 
 
 def chunker_settings(config: Config) -> dict:
@@ -53,51 +67,105 @@ def chunker_settings(config: Config) -> dict:
             "near_dup_threshold": config.near_dup_threshold, "ngram": NGRAM, "format": FORMAT_VERSION}
 
 
-def build_index(config: Config, embedder: Embedder, source: Path | None = None, progress_factory=None) -> BuildReport:
-    """Index every report under `source` (default: config.source_dir) into config.index_dir."""
+def _previous(config: Config, embedder: Embedder, full: bool, report: BuildReport) -> IndexVersion | None:
+    """The live version whose parsed texts and vectors can be reused, or None (and why not)."""
+    if current_version_path(config.index_dir) is None:
+        report.full_rebuild_reason = "no previous index"
+        return None
+    try:
+        previous = open_index(config.index_dir, fallback=False)
+    except IndexMissing:
+        report.full_rebuild_reason = "previous index unreadable or of an older format"
+        return None
+    report.passages_before = len(previous.passages)
+    if full:
+        report.full_rebuild_reason = "rebuild requested"
+        return None
+    if previous.manifest.embedder != embedder.id:
+        report.full_rebuild_reason = f"embedder changed ({previous.manifest.embedder} → {embedder.id})"
+        return None
+    if previous.manifest.chunker != chunker_settings(config):
+        report.full_rebuild_reason = "chunking settings changed"
+        return None
+    return previous
+
+
+def _load_all(paths: list[Path], config: Config, previous: IndexVersion | None, preparsed: dict[str, Document],
+              report: BuildReport, progress_factory) -> list[Document]:
+    """Each file's Document: reused when its bytes are unchanged, parsed otherwise; failures noted."""
+    known = {d["path"]: d["file_sha256"] for d in previous.documents} if previous is not None else {}
+    docs = []
+    bar = progress_factory(len(paths), "reading reports") if progress_factory and len(paths) > 1 else None
+    try:
+        for path in paths:
+            try:
+                raw = read_file(path, config.max_file_bytes)
+                digest = file_digest(raw)
+                doc = None
+                if known.get(str(path)) == digest:
+                    doc = previous.document(str(path))
+                if doc is None and digest in preparsed:
+                    doc = replace(preparsed[digest], path=str(path))
+                if doc is None:
+                    doc = load_document(path, config.max_file_bytes, raw=raw)
+                    report.parsed += 1
+                docs.append(doc)
+            except BadInput as e:
+                kept = previous.document(str(path)) if previous is not None else None
+                if kept is not None:  # a report that was fine before stays searchable as it was
+                    docs.append(kept)
+                report.failed.append((str(path), f"{e}" + (" The previously indexed version is kept." if kept else "")))
+            if bar:
+                bar.update(1)
+    finally:
+        if bar:
+            bar.close()
+    return docs
+
+
+def build_index(config: Config, embedder: Embedder, source: Path | None = None, progress_factory=None,
+                full: bool = False, preparsed: dict[str, Document] | None = None) -> BuildReport:
+    """Index every report under `source` (default: config.source_dir) into config.index_dir.
+
+    `full` re-parses and re-embeds everything; `preparsed` maps file hashes to Documents already
+    parsed by the caller (add_reports validates files before copying them).
+    """
     started = time.perf_counter()
     report = BuildReport()
-    docs: list[Document] = []
-    for path in find_reports(source or config.source_dir):
-        try:
-            docs.append(load_document(path))
-        except BadInput as e:
-            report.failed.append((str(path), str(e)))
-    if not docs:
-        raise BadInput(f"No usable reports found in {source or config.source_dir} "
-                       f"(supported: {', '.join(SUPPORTED_SUFFIXES)}).")
-    # The same report under two names is one report.
-    docs = list({d.doc_id: d for d in docs}.values())
-    report.documents = len(docs)
-
-    paragraphs = [p for d in docs for p in split_paragraphs(d)]
-    groups, dd = deduplicate(paragraphs, config.near_dup_threshold)
-    report.paragraphs, report.exact_duplicates, report.near_duplicates = len(paragraphs), dd.exact, dd.near
-    passages = chunk_groups(groups, {d.doc_id: d.title for d in docs}, config.chunk_chars, config.chunk_overlap)
-    report.passages = len(passages)
-
+    source = Path(source or config.source_dir)
+    paths, others = find_reports(source)
+    report.ignored = [str(p) for p in others]
     with write_lock(config.index_dir):
-        previous = None
-        if current_version_path(config.index_dir) is None:
-            report.full_rebuild_reason = "no previous index"
-        else:
-            try:
-                previous = open_index(config.index_dir)
-            except IndexMissing:
-                report.full_rebuild_reason = "previous index unreadable"
-        if previous is not None and previous.manifest.embedder != embedder.id:
-            report.full_rebuild_reason, previous = f"embedder changed ({previous.manifest.embedder} → {embedder.id})", None
-        if previous is not None and previous.manifest.chunker != chunker_settings(config):
-            report.full_rebuild_reason, previous = "chunking settings changed", None
+        previous = _previous(config, embedder, full, report)
+        docs = _load_all(paths, config, previous, preparsed or {}, report, progress_factory)
+        if not docs:
+            raise BadInput(f"No usable reports found in {source} (supported: {', '.join(SUPPORTED_SUFFIXES)})."
+                           + "".join(f"\n  {p}: {m}" for p, m in report.failed))
+        # The same report under two names (or in two formats) is one report.
+        docs = list({d.doc_id: d for d in docs}.values())
+        report.documents = len(docs)
+        _changes(report, previous, docs, source)
+        if previous is not None and not (report.added or report.updated or report.removed):
+            report.passages = report.reused = len(previous.passages)  # nothing to do: keep the live version
+            report.version, report.seconds = previous.version, time.perf_counter() - started
+            return report
+
+        paragraphs = [p for d in docs for p in split_paragraphs(d)]
+        groups, dd = deduplicate(paragraphs, config.near_dup_threshold)
+        report.paragraphs, report.exact_duplicates, report.near_duplicates = len(paragraphs), dd.exact, dd.near
+        passages = chunk_groups(groups, {d.doc_id: d.title for d in docs}, config.chunk_chars, config.chunk_overlap)
+        report.passages = len(passages)
 
         vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+        tokens: list[list[str] | None] = [None] * len(passages)
         todo = []
         for i, p in enumerate(passages):
-            v = previous.vector(p.id) if previous is not None else None
-            if v is None:
+            row = previous.row_of.get(p.id) if previous is not None else None
+            if row is None:
                 todo.append(i)
             else:
-                vectors[i] = v
+                vectors[i] = previous.faiss.reconstruct(row)
+                tokens[i] = previous.tokens[row]
         report.reused, report.embedded = len(passages) - len(todo), len(todo)
         if todo:
             bar = progress_factory(len(todo), "embedding") if progress_factory else None
@@ -108,21 +176,36 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
                 if bar:
                     bar.close()
             vectors[todo] = new
-        tokens = [tokenize(f"{p.path} {p.text}") for p in passages]
+        tokens = [t if t is not None else tokenize(f"{p.path} {p.text}") for p, t in zip(passages, tokens)]
         manifest = Manifest(format_version=FORMAT_VERSION, embedder=embedder.id, dim=embedder.dim,
-                            chunker=chunker_settings(config), documents={d.path: d.sha256 for d in docs},
+                            chunker=chunker_settings(config), documents={d.path: d.file_sha256 for d in docs},
                             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), passages=len(passages),
                             dedup={"paragraphs": len(paragraphs), "exact": dd.exact, "near": dd.near})
-        path = write_version(config.index_dir, docs, passages, tokens, vectors, manifest)
+        added_at = {d["doc_id"]: d["added_at"] for d in previous.documents} if previous is not None else {}
+        path = write_version(config.index_dir, docs, passages, tokens, vectors, manifest, added_at)
     report.version = path.name
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _changes(report: BuildReport, previous: IndexVersion | None, docs: list[Document], source: Path) -> None:
+    """Which files are new, changed, the same, or gone since the live version."""
+    before = {d["path"]: d["file_sha256"] for d in previous.documents} if previous is not None else {}
+    now = {d.path: d.file_sha256 for d in docs}
+    for path, digest in now.items():
+        (report.unchanged if before.get(path) == digest else report.updated if path in before
+         else report.added).append(path)
+    report.removed = [p for p in before if p not in now]
+
+
 def ensure_index(config: Config, embedder: Embedder, progress_factory=None) -> BuildReport | None:
-    """Build the profile's index from the source folder if there is none yet (first use)."""
+    """Build the profile's index from the source folder if there is none usable yet (first use)."""
     if current_version_path(config.index_dir) is not None:
-        return None
+        try:
+            open_index(config.index_dir)
+            return None
+        except IndexMissing:
+            pass  # damaged beyond fallback, or an older format: build a fresh one
     return build_index(config, embedder, progress_factory=progress_factory)
 
 
@@ -138,35 +221,70 @@ def safe_filename(name: str) -> str:
 
 
 def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_factory=None) -> BuildReport:
-    """Copy report files into the source folder and rebuild (only new passages are embedded).
+    """Copy report files (or every report in given folders) into the source folder and index them.
 
-    A file that cannot be read is reported and not copied; the others still go in.
+    Each file is parsed before it is copied: one that cannot be used is reported and never enters
+    the source folder or the index; the others still go in. Only new passages are embedded.
     """
     config.source_dir.mkdir(parents=True, exist_ok=True)
-    failed = []
-    for f in files:
+    failed: list[tuple[str, str]] = []
+    preparsed: dict[str, Document] = {}
+    existing = {file_digest(p.read_bytes()): p for p in find_reports(config.source_dir)[0]}
+    candidates: list[Path] = []
+    for f in map(Path, files):
+        if f.is_dir():
+            found, others = find_reports(f)
+            candidates += found
+            failed += [(str(p), f"{p.name}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+                       for p in others]
+        elif not f.exists():
+            failed.append((str(f), f"{f}: no such file."))
+        else:
+            candidates.append(f)
+    for f in candidates:
         try:
-            doc = load_document(Path(f))
+            raw = read_file(f, config.max_file_bytes)
+            digest = file_digest(raw)
+            if digest in existing:
+                continue  # already in the source folder: the build reports it as unchanged
+            doc = load_document(f, config.max_file_bytes, raw=raw)
         except BadInput as e:
-            failed.append((Path(f).name, str(e)))
+            failed.append((str(f), str(e)))
             continue
-        target = config.source_dir / safe_filename(Path(f).name)
-        if target.exists() and target.read_bytes() != Path(f).read_bytes():
+        target = config.source_dir / safe_filename(f.name)
+        if target.exists():  # a different report under the same name: keep both
             target = target.with_name(f"{target.stem}-{doc.doc_id[:6]}{target.suffix}")
         shutil.copyfile(f, target)
-    report = build_index(config, embedder, progress_factory=progress_factory)
+        existing[digest] = target
+        preparsed[digest] = doc
+    try:
+        report = build_index(config, embedder, progress_factory=progress_factory, preparsed=preparsed)
+    except BadInput as e:  # nothing usable at all: still say why each file was refused
+        raise BadInput(f"{e}" + "".join(f"\n  {p}: {m}" for p, m in failed)) from None
     report.failed = failed + report.failed
     return report
 
 
-def remove_report(config: Config, embedder: Embedder, doc_id: str, progress_factory=None) -> BuildReport:
+def resolve_report(version: IndexVersion, key: str) -> dict:
+    """The indexed document a user means: a doc id (or a unique prefix of ≥ 4 characters), a path or a file name."""
+    key = key.strip()
+    exact = [d for d in version.documents if key in (d["doc_id"], d["path"]) or Path(d["path"]).name == key
+             or (Path(key).exists() and Path(d["path"]).resolve() == Path(key).resolve())]
+    matches = exact or ([d for d in version.documents if d["doc_id"].startswith(key)] if len(key) >= 4 else [])
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise BadInput(f"No indexed report matches {key!r}. `rag index status` lists them with their ids.")
+    raise BadInput(f"{key!r} matches {len(matches)} reports; give more of the id: "
+                   + ", ".join(d["doc_id"] for d in matches))
+
+
+def remove_report(config: Config, embedder: Embedder, key: str, progress_factory=None) -> BuildReport:
     """Delete a report's file from the source folder and rebuild; passages other reports share stay."""
-    version = open_index(config.index_dir)
-    doc = next((d for d in version.documents if d["doc_id"] == doc_id), None)
-    if doc is None:
-        raise BadInput(f"No report with id {doc_id!r} in the index.")
+    doc = resolve_report(open_index(config.index_dir), key)
     path = Path(doc["path"]).resolve()
     if config.source_dir.resolve() not in path.parents:
-        raise BadInput(f"{path} is outside the reports folder {config.source_dir}; remove it by hand.")
+        raise BadInput(f"{path} is outside the reports folder {config.source_dir}; move or delete it there, "
+                       f"then run:  rag index build --source <its folder>")
     path.unlink(missing_ok=True)
     return build_index(config, embedder, progress_factory=progress_factory)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -27,8 +28,9 @@ from .dedup import Location
 from .errors import IndexMissing, RagError
 from .loading import Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents keep their file's hash (unchanged files are not parsed again)
 KEEP_VERSIONS = 2
+log = logging.getLogger("rag")
 
 
 @dataclass
@@ -37,10 +39,13 @@ class Manifest:
     embedder: str
     dim: int
     chunker: dict
-    documents: dict  # doc path -> sha256
+    documents: dict  # file path -> sha256 of the file's bytes
     built_at: str
     passages: int
     dedup: dict
+
+
+DOCUMENT_FIELDS = ("doc_id", "path", "title", "source", "published", "sha256", "file_sha256", "added_at")
 
 
 class IndexVersion:
@@ -52,14 +57,17 @@ class IndexVersion:
         self.path = path
         try:
             self.manifest = Manifest(**json.loads((path / "manifest.json").read_text()))
+            if self.manifest.format_version != FORMAT_VERSION:
+                raise IndexMissing(f"The index at {path} was written by another version of this program "
+                                   f"(format {self.manifest.format_version}, this one reads {FORMAT_VERSION}). "
+                                   "Rebuild it with:  rag index rebuild")
             self.faiss = faiss.read_index(str(path / "faiss.index"))
             con = sqlite3.connect(f"file:{path / 'passages.sqlite'}?mode=ro", uri=True)
             try:
                 rows = con.execute("SELECT id, doc_id, title, path, text, start, end_, sources, tokens "
                                    "FROM passages ORDER BY row").fetchall()
-                self.documents = [dict(zip(("doc_id", "path", "title", "source", "published", "sha256", "added_at"), r))
-                                  for r in con.execute("SELECT doc_id, path, title, source, published, sha256, added_at "
-                                                       "FROM documents ORDER BY added_at, path")]
+                self.documents = [dict(zip(DOCUMENT_FIELDS, r)) for r in con.execute(
+                    f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents ORDER BY added_at, path")]
             finally:
                 con.close()
         except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as e:
@@ -72,6 +80,7 @@ class IndexVersion:
             raise IndexMissing(f"The index at {path} is inconsistent: {self.faiss.ntotal} vectors for "
                                f"{len(self.passages)} passages. Rebuild it with:  rag index build")
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
+        self.fallback_from: str | None = None  # set when the live version was damaged and this one stood in
 
     @property
     def version(self) -> str:
@@ -80,6 +89,24 @@ class IndexVersion:
     def vector(self, passage_id: str) -> np.ndarray | None:
         row = self.row_of.get(passage_id)
         return None if row is None else self.faiss.reconstruct(row)
+
+    def document(self, path: str) -> Document | None:
+        """The stored document read from `path`, text included (so an unchanged file is not parsed again)."""
+        meta = next((d for d in self.documents if d["path"] == path), None)
+        if meta is None:
+            return None
+        con = sqlite3.connect(f"file:{self.path / 'passages.sqlite'}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT text FROM documents WHERE doc_id = ?", (meta["doc_id"],)).fetchone()
+        finally:
+            con.close()
+        if row is None:
+            return None
+        return Document(meta["doc_id"], path, meta["title"], meta["source"], meta["published"], row[0],
+                        meta["sha256"], meta["file_sha256"])
+
+    def size_bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
 
 
 def current_version_path(index_dir: Path) -> Path | None:
@@ -100,9 +127,28 @@ def require_index(index_dir: Path) -> Path:
     return path
 
 
-def open_index(index_dir: Path, expect_embedder: str | None = None) -> IndexVersion:
-    """The live version, or IndexMissing with the command that builds it."""
-    version = IndexVersion(require_index(index_dir))
+def open_index(index_dir: Path, expect_embedder: str | None = None, fallback: bool = True) -> IndexVersion:
+    """The live version, or IndexMissing with the command that builds it.
+
+    If the live version is damaged (a disk error, a hand edit), the newest older version that still
+    loads is used instead, with a warning: an index that answered yesterday keeps answering.
+    """
+    live = require_index(index_dir)
+    try:
+        version = IndexVersion(live)
+    except IndexMissing as damaged:
+        older = sorted((p for p in index_dir.glob("v-*") if p.is_dir() and p != live), reverse=True)
+        version = None
+        for path in older if fallback else []:
+            try:
+                version = IndexVersion(path)
+                break
+            except IndexMissing:
+                continue
+        if version is None:
+            raise damaged
+        version.fallback_from = live.name
+        log.warning("%s Using the previous version %s until then.", damaged, path.name)
     if expect_embedder and version.manifest.embedder != expect_embedder:
         raise IndexMissing(f"The index in {index_dir} was built with the embedder '{version.manifest.embedder}', "
                            f"but this profile uses '{expect_embedder}'; its vectors are not comparable. "
@@ -128,14 +174,20 @@ def write_lock(index_dir: Path):
 
 
 def write_version(index_dir: Path, documents: list[Document], passages: list[Passage], tokens: list[list[str]],
-                  vectors: np.ndarray, manifest: Manifest) -> Path:
-    """Write a complete new version, fsync it, then make it live. Call under write_lock."""
+                  vectors: np.ndarray, manifest: Manifest, added_at: dict[str, str] | None = None) -> Path:
+    """Write a complete new version, fsync it, then make it live. Call under write_lock.
+
+    Any failure (a full disk, a kill) leaves the live version as it was; the half-written folder is
+    removed now or, after a kill, by the next build.
+    """
     import faiss
 
-    name = time.strftime("v-%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    added_at = added_at or {}
+    now = time.time()
+    name = time.strftime("v-%Y%m%dT%H%M%S", time.localtime(now)) + f".{int(now % 1 * 1e6):06d}-{os.getpid()}"
     tmp = index_dir / f".tmp-{name}"
-    tmp.mkdir(parents=True)
     try:
+        tmp.mkdir(parents=True)
         index = faiss.IndexFlatIP(manifest.dim)
         if len(passages):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -145,14 +197,14 @@ def write_version(index_dir: Path, documents: list[Document], passages: list[Pas
             con.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE, doc_id TEXT, title TEXT, "
                         "path TEXT, text TEXT, start INTEGER, end_ INTEGER, sources TEXT, tokens TEXT)")
             con.execute("CREATE TABLE documents (doc_id TEXT PRIMARY KEY, path TEXT, title TEXT, source TEXT, "
-                        "published TEXT, sha256 TEXT, added_at TEXT, text TEXT)")
+                        "published TEXT, sha256 TEXT, file_sha256 TEXT, added_at TEXT, text TEXT)")
             con.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [
                 (i, p.id, p.doc_id, p.title, p.path, p.text, p.start, p.end,
                  json.dumps([[l.doc_id, l.start, l.end] for l in p.sources]), " ".join(t))
                 for i, (p, t) in enumerate(zip(passages, tokens))])
-            now = manifest.built_at
-            con.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)", [
-                (d.doc_id, d.path, d.title, d.source, d.published, d.sha256, now, d.text) for d in documents])
+            con.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?)", [
+                (d.doc_id, d.path, d.title, d.source, d.published, d.sha256, d.file_sha256,
+                 added_at.get(d.doc_id, manifest.built_at), d.text) for d in documents])
         con.close()
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1))
         for f in tmp.iterdir():
@@ -165,6 +217,17 @@ def write_version(index_dir: Path, documents: list[Document], passages: list[Pas
         with open(pointer, "rb") as fh:
             os.fsync(fh.fileno())
         pointer.replace(index_dir / "CURRENT")
+        dir_fd = os.open(index_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a power cut
+        finally:
+            os.close(dir_fd)
+    except (OSError, RuntimeError, sqlite3.Error) as e:  # faiss reports a full disk as RuntimeError
+        shutil.rmtree(tmp, ignore_errors=True)
+        (index_dir / ".CURRENT.tmp").unlink(missing_ok=True)
+        reason = getattr(e, "strerror", None) or str(e).strip().splitlines()[-1]
+        raise RagError(f"Could not write the new index in {index_dir}: {reason}. The previous index "
+                       "is untouched and still answers; free some disk space and run the build again.") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
