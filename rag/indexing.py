@@ -262,6 +262,7 @@ def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_
     except BadInput as e:  # nothing usable at all: still say why each file was refused
         raise BadInput(f"{e}" + "".join(f"\n  {p}: {m}" for p, m in failed)) from None
     report.failed = failed + report.failed
+    report.parsed += len(preparsed)
     return report
 
 
