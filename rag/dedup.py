@@ -5,6 +5,8 @@ Near duplicates: Jaccard similarity of the character 4-gram sets ≥ threshold (
 Config.near_dup_threshold). At 0.85 a copy with a few characters changed or a clause re-punctuated
 merges; two different paragraphs of the same report share well under 0.3 even when they follow
 the same template, so the threshold has a wide margin on both sides.
+A near copy whose numbers differ is never merged: two districts' reports written from one template,
+or a corrected figure in a new edition, must each keep their own numbers.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .structure import Paragraph
-from .textnorm import normalize
+from .textnorm import normalize, numbers_with_units
 
 NGRAM = 4
 
@@ -71,7 +73,8 @@ def deduplicate(paragraphs: list[Paragraph], threshold: float = 0.85) -> tuple[l
         sh = shingles(p.text)
         shared = Counter(i for s in sh for i in postings.get(s, ()))
         best = max(shared, key=lambda i: shared[i] / (len(sh) + len(sets[i]) - shared[i]), default=None)
-        if best is not None and shared[best] / (len(sh) + len(sets[best]) - shared[best]) >= threshold:
+        if (best is not None and shared[best] / (len(sh) + len(sets[best]) - shared[best]) >= threshold
+                and sorted(numbers_with_units(p.text)) == sorted(numbers_with_units(groups[best].paragraph.text))):
             groups[best].copies.append(p)
             by_key[key] = best
             report.near += 1

@@ -124,3 +124,15 @@ def test_bad_files_give_clear_errors(tmp_path, content, name, message):
     path.write_bytes(content)
     with pytest.raises(BadInput, match=message):
         load_document(path)
+
+
+def test_near_copies_with_different_numbers_are_kept_apart(tmp_path):
+    """Two districts' reports from one template, or a corrected figure: each keeps its own numbers."""
+    body = "全区{n}所中小学实现法治副校长全覆盖,共聘任1237名法治副校长,积极参与学校安全事故、侵权纠纷等调解协商。"
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("报告甲\n\n" + body.format(n=955) + "\n", encoding="utf-8")
+    b.write_text("报告乙\n\n" + body.format(n=956) + "\n", encoding="utf-8")
+    paras = split_paragraphs(load_document(a)) + split_paragraphs(load_document(b))
+    assert jaccard(shingles(paras[0].text), shingles(paras[1].text)) > 0.85
+    groups, report = deduplicate(paras, threshold=0.85)
+    assert report.kept == 2 and report.near == 0
