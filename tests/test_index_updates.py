@@ -54,11 +54,17 @@ def _config(tmp_path: Path, name: str = "index") -> Config:
     return Config.from_env().with_(profile="lite", index_root=tmp_path / name, source_dir=tmp_path / "reports")
 
 
-def _seeded(tmp_path: Path, seed_path: Path, name: str = "index") -> Config:
-    cfg = _config(tmp_path, name)
-    cfg.source_dir.mkdir(exist_ok=True)
+@pytest.fixture
+def seeded(tmp_path, seed_path, lite_config) -> Config:
+    """The seed in its own reports folder and index. Starts from a copy of the session's seed index,
+    so its vectors are reused instead of embedded again (that reuse is itself under test here)."""
+    cfg = _config(tmp_path)
+    cfg.source_dir.mkdir()
     shutil.copy(seed_path, cfg.source_dir / seed_path.name)
-    build_index(cfg, get_embedder(cfg))
+    shutil.copytree(current_version_path(lite_config.index_dir), cfg.index_dir / "v-00000000T000000.000000-0")
+    (cfg.index_dir / "CURRENT").write_text("v-00000000T000000.000000-0")
+    report = build_index(cfg, get_embedder(cfg))
+    assert report.embedded == 0 and report.reused == report.passages
     return cfg
 
 
@@ -71,8 +77,8 @@ def _snapshot(index_dir: Path) -> dict:
             "documents": sorted((d["doc_id"], Path(d["path"]).name, d["title"]) for d in v.documents)}
 
 
-def test_adding_a_report_embeds_only_its_new_passages_and_removing_it_equals_a_fresh_build(tmp_path, seed_path):
-    cfg = _seeded(tmp_path, seed_path)
+def test_adding_a_report_embeds_only_its_new_passages_and_removing_it_equals_a_fresh_build(tmp_path, seeded, seed_path):
+    cfg = seeded
     before = open_index(cfg.index_dir)
     new_file = tmp_path / "区报告.txt"
     new_file.write_text(SECOND_REPORT.format(shared=SHARED), encoding="utf-8")
@@ -111,8 +117,8 @@ def test_adding_a_report_embeds_only_its_new_passages_and_removing_it_equals_a_f
     np.testing.assert_allclose(a["vectors"], b["vectors"], atol=1e-5)
 
 
-def test_changed_and_deleted_files_are_picked_up_and_settings_change_forces_full_rebuild(tmp_path, seed_path):
-    cfg = _seeded(tmp_path, seed_path)
+def test_changed_and_deleted_files_are_picked_up_and_settings_change_forces_full_rebuild(tmp_path, seeded):
+    cfg = seeded
     extra = cfg.source_dir / "区报告.txt"
     extra.write_text(SECOND_REPORT.format(shared="全区聘任法治副校长46名"), encoding="utf-8")
     assert build_index(cfg, get_embedder(cfg)).added == [str(extra)]
@@ -152,8 +158,8 @@ def _spawn(code: str, cfg: Config) -> subprocess.Popen:
                             text=True)
 
 
-def test_kill_9_mid_build_leaves_the_previous_index_usable(tmp_path, seed_path):
-    cfg = _seeded(tmp_path, seed_path)
+def test_kill_9_mid_build_leaves_the_previous_index_usable(tmp_path, seeded):
+    cfg = seeded
     live = current_version_path(cfg.index_dir)
     proc = _spawn(SLOW_BUILD, cfg)
     try:
@@ -174,8 +180,8 @@ def test_kill_9_mid_build_leaves_the_previous_index_usable(tmp_path, seed_path):
     assert verify_index(cfg.index_dir).ok
 
 
-def test_queries_keep_answering_while_another_process_rebuilds(tmp_path, seed_path):
-    cfg = _seeded(tmp_path, seed_path)
+def test_queries_keep_answering_while_another_process_rebuilds(tmp_path, seeded):
+    cfg = seeded
     retriever = Retriever(cfg.index_dir, get_embedder(cfg), profile_spec("lite").min_dense)
     first = retriever.version.version
     proc = _spawn("from rag.cli import main; import sys; sys.argv=['rag','index','rebuild','--profile','lite']; main()",
@@ -194,8 +200,8 @@ def test_queries_keep_answering_while_another_process_rebuilds(tmp_path, seed_pa
     assert verify_index(cfg.index_dir).ok
 
 
-def test_a_second_writer_gets_a_clear_message(tmp_path, seed_path):
-    cfg = _seeded(tmp_path, seed_path)
+def test_a_second_writer_gets_a_clear_message(tmp_path, seeded):
+    cfg = seeded
     with write_lock(cfg.index_dir):
         proc = _spawn("from rag.cli import main; import sys; sys.argv=['rag','index','rebuild','--profile','lite']; "
                       "main()", cfg)
@@ -203,8 +209,8 @@ def test_a_second_writer_gets_a_clear_message(tmp_path, seed_path):
     assert proc.returncode == 1 and "Another process is writing the index" in err and "Traceback" not in err
 
 
-def test_damaged_live_version_falls_back_and_a_rebuild_repairs_it(tmp_path, seed_path):
-    cfg = _seeded(tmp_path, seed_path)
+def test_damaged_live_version_falls_back_and_a_rebuild_repairs_it(tmp_path, seeded):
+    cfg = seeded
     older = current_version_path(cfg.index_dir)
     (cfg.source_dir / "区报告.txt").write_text(SECOND_REPORT.format(shared=SHARED), encoding="utf-8")
     build_index(cfg, get_embedder(cfg))
@@ -222,10 +228,10 @@ def test_damaged_live_version_falls_back_and_a_rebuild_repairs_it(tmp_path, seed
     assert "unreadable" in report.full_rebuild_reason and verify_index(cfg.index_dir).ok
 
 
-def test_truncated_passage_store_is_a_clear_error_not_a_traceback(tmp_path, seed_path):
-    cfg = _seeded(tmp_path, seed_path)
-    store = current_version_path(cfg.index_dir) / "passages.sqlite"
-    store.write_bytes(store.read_bytes()[:2048])
+def test_truncated_passage_store_is_a_clear_error_not_a_traceback(tmp_path, seeded):
+    cfg = seeded
+    for store in cfg.index_dir.glob("v-*/passages.sqlite"):  # every kept version: nothing to fall back on
+        store.write_bytes(store.read_bytes()[:2048])
     with pytest.raises(IndexMissing, match="damaged or unreadable"):
         open_index(cfg.index_dir)
     env = {**os.environ, "RAG_INDEX_ROOT": str(cfg.index_root), "TQDM_DISABLE": "1"}
@@ -234,13 +240,12 @@ def test_truncated_passage_store_is_a_clear_error_not_a_traceback(tmp_path, seed
     assert out.returncode == 3 and "rag index build" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_a_full_disk_while_writing_keeps_the_previous_index(tmp_path, seed_path):
+def test_a_full_disk_while_writing_keeps_the_previous_index(tmp_path, seeded):
     """The build runs with a file-size limit (RLIMIT_FSIZE): its writes fail like on a full disk."""
-    cfg = _seeded(tmp_path, seed_path)
+    cfg = seeded
     live = current_version_path(cfg.index_dir)
-    big = "\n".join(f"（{i}）第{i}项工作。全区第{i}批共完成整改事项{i * 7 + 3}件，涉及学校{i + 2}所。" for i in range(1, 400))
-    (cfg.source_dir / "大报告.txt").write_text("某区教育局2024年度工作报告\n一、主要工作\n" + big, encoding="utf-8")
-    limit = 200_000  # bytes: the new passage store is larger than this
+    (cfg.source_dir / "区报告.txt").write_text(SECOND_REPORT.format(shared=SHARED), encoding="utf-8")
+    limit = 40_000  # bytes: the vectors fit, the new passage store (~70 KB) does not
 
     def cap():
         import resource
