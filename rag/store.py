@@ -2,7 +2,8 @@
 
 Layout of an index directory (one per profile):
     CURRENT              name of the live version (replaced atomically)
-    v-<time>/faiss.index vectors, row i = passage row i (inner product on unit vectors)
+    v-<time>/faiss.index vectors, row i = passage row i (inner product on unit vectors; exact, or
+                         HNSW for large indexes: see vector_index.py)
     v-<time>/passages.sqlite
     v-<time>/manifest.json   embedder id and dim, chunker settings, source hashes, build time
 A build writes a new version beside the live one and then swaps CURRENT in one rename, so a
@@ -27,6 +28,7 @@ from .chunking import Passage
 from .dedup import Location
 from .errors import IndexMissing, RagError
 from .loading import Document
+from .vector_index import build_faiss_index, tune_for_search
 
 FORMAT_VERSION = 2  # 2: documents keep their file's hash (unchanged files are not parsed again)
 KEEP_VERSIONS = 2
@@ -61,7 +63,7 @@ class IndexVersion:
                 raise IndexMissing(f"The index at {path} was written by another version of this program "
                                    f"(format {self.manifest.format_version}, this one reads {FORMAT_VERSION}). "
                                    "Rebuild it with:  rag index rebuild")
-            self.faiss = faiss.read_index(str(path / "faiss.index"))
+            self.faiss = tune_for_search(faiss.read_index(str(path / "faiss.index")))
             con = sqlite3.connect(f"file:{path / 'passages.sqlite'}?mode=ro", uri=True)
             try:
                 rows = con.execute("SELECT id, doc_id, title, path, text, start, end_, sources, tokens "
@@ -188,10 +190,7 @@ def write_version(index_dir: Path, documents: list[Document], passages: list[Pas
     tmp = index_dir / f".tmp-{name}"
     try:
         tmp.mkdir(parents=True)
-        index = faiss.IndexFlatIP(manifest.dim)
-        if len(passages):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(index, str(tmp / "faiss.index"))
+        faiss.write_index(build_faiss_index(vectors, manifest.dim), str(tmp / "faiss.index"))
         con = sqlite3.connect(tmp / "passages.sqlite")
         with con:
             con.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE, doc_id TEXT, title TEXT, "
