@@ -30,6 +30,9 @@ app.add_typer(index_app, name="index")
 ProfileOpt = typer.Option(None, "--profile", "-p", help=f"Model profile: {' | '.join(PROFILES)} (env RAG_PROFILE).")
 ModelsDirOpt = typer.Option(None, "--models-dir", help="Where models live (env RAG_MODELS_DIR).")
 IndexOpt = typer.Option(None, "--index", help="Folder holding the indexes, one per profile (env RAG_INDEX_ROOT).")
+BackendOpt = typer.Option(None, "--backend", help="Generation: llama_cpp (default) | transformers | openai (env RAG_LLM_BACKEND).")
+LlmUrlOpt = typer.Option(None, "--llm-url", help="--backend openai: the server's base URL, e.g. http://127.0.0.1:8080/v1 (env RAG_LLM_URL).")
+LlmModelOpt = typer.Option(None, "--llm-model", help="--backend openai: model name; default the server's first (env RAG_LLM_MODEL).")
 
 
 def _config(profile=None, models_dir=None, index=None, **more) -> Config:
@@ -82,48 +85,177 @@ def models_status(models_dir: Optional[Path] = ModelsDirOpt,
 
 # ---------------------------------------------------------------- index
 
+SourceOpt = typer.Option(None, "--source", help="Folder (or file) of reports; default seeds/ (env RAG_SOURCE_DIR).")
+MaxMbOpt = typer.Option(None, "--max-file-mb", help="Refuse report files larger than this (default 20; env RAG_MAX_FILE_MB).")
 
-def _print_build(report) -> None:
-    typer.echo(f"reports: {report.documents}  paragraphs: {report.paragraphs}  "
-               f"removed duplicates: {report.exact_duplicates} exact + {report.near_duplicates} near  "
-               f"passages: {report.passages}")
-    typer.echo(f"embedded: {report.embedded}  reused: {report.reused}"
-               + (f"  (full rebuild: {report.full_rebuild_reason})" if report.full_rebuild_reason else "")
-               + f"  version: {report.version}  time: {report.seconds:.1f} s")
+
+def _short(path: str, cfg: Config) -> str:
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(cfg.source_dir.resolve()))
+    except ValueError:
+        return str(p)
+
+
+def _print_build(report, cfg: Config | None = None) -> None:
+    """The summary a person wants after indexing: what changed, what failed and why, how long."""
+    name = (lambda p: _short(p, cfg)) if cfg else str
+    if report.full_rebuild_reason:
+        typer.echo(f"full rebuild: {report.full_rebuild_reason}")
+    typer.echo(f"reports: {report.documents}  added {len(report.added)} · updated {len(report.updated)} · "
+               f"unchanged {len(report.unchanged)} · removed {len(report.removed)} · failed {len(report.failed)}")
+    for label, paths in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for p in paths:
+            typer.echo(f"  {label:<8}{name(p)}")
+    typer.echo(f"paragraphs: {report.paragraphs} (duplicates removed: {report.exact_duplicates} exact, "
+               f"{report.near_duplicates} near)  passages: {report.passages_before} → {report.passages}  "
+               f"embedded: {report.embedded}  reused: {report.reused}  files parsed: {report.parsed}")
+    typer.echo(f"version: {report.version}  time: {report.seconds:.1f} s")
+    for p in report.ignored:
+        typer.echo(f"  ignored {name(p)} (not a report format)", err=True)
     for path, message in report.failed:
-        typer.echo(f"skipped {path}: {message}", err=True)
+        said = Path(path).name in message  # the message names the file already
+        typer.secho(f"failed  {message}" if said else f"failed  {name(path)}: {message}", fg="red", err=True)
 
 
-def build(cfg: Config, source: Optional[Path] = None):
+def _progress():
+    return lambda n, d: _bar(n, d, "file" if d.startswith("reading") else "passage")
+
+
+def build(cfg: Config, source: Optional[Path] = None, full: bool = False):
     from .embedding import get_embedder
     from .indexing import build_index
 
-    report = build_index(cfg, get_embedder(cfg), source, lambda n, d: _bar(n, d, "passage"))
-    _print_build(report)
+    report = build_index(cfg, get_embedder(cfg), source, _progress(), full=full)
+    _print_build(report, cfg)
     return report
 
 
 @index_app.command("build")
-def index_build(source: Optional[Path] = typer.Option(None, "--source", help="Folder (or file) of reports; default seeds/."),
-                index: Optional[Path] = IndexOpt, profile: Optional[str] = ProfileOpt,
-                models_dir: Optional[Path] = ModelsDirOpt):
-    """Index every .txt/.md report in the source folder (deduplicated, chunked, embedded)."""
-    cfg = _config(profile, models_dir, index, source_dir=source)
+def index_build(source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
+                profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt,
+                max_file_mb: Optional[float] = MaxMbOpt):
+    """Index the reports folder incrementally: new, changed and deleted files are picked up.
+
+    Exit code 2 when some files could not be used (each is named with the reason)."""
+    cfg = _config(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
     report = build(cfg)
     raise typer.Exit(2 if report.failed else 0)
 
 
+@index_app.command("rebuild")
+def index_rebuild(source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
+                  profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt,
+                  max_file_mb: Optional[float] = MaxMbOpt):
+    """Re-read and re-embed every report from scratch (the live index answers until the new one is ready)."""
+    cfg = _config(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
+    report = build(cfg, full=True)
+    raise typer.Exit(2 if report.failed else 0)
+
+
+@index_app.command("add")
+def index_add(files: list[Path] = typer.Argument(..., help="Report files or folders of reports."),
+              source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
+              profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt,
+              max_file_mb: Optional[float] = MaxMbOpt):
+    """Copy reports into the reports folder and index them (only their new passages are embedded).
+
+    Formats: .txt .md .html .pdf (text layer) .docx; UTF-8, UTF-16 or GBK/GB18030. A file that cannot
+    be used is named with the reason and left out; the others still go in (exit code 2)."""
+    from .embedding import get_embedder
+    from .indexing import add_reports
+
+    cfg = _config(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
+    report = add_reports(cfg, get_embedder(cfg), files, _progress())
+    _print_build(report, cfg)
+    raise typer.Exit(2 if report.failed else 0)
+
+
+@index_app.command("remove")
+def index_remove(report_key: str = typer.Argument(..., metavar="DOC_ID_OR_PATH",
+                                                  help="A report's id (or its first 4+ characters), path or file name."),
+                 source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
+                 profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt):
+    """Delete a report from the reports folder and the index; passages another report shares stay."""
+    from .embedding import get_embedder
+    from .indexing import remove_report
+
+    cfg = _config(profile, models_dir, index, source_dir=source)
+    _print_build(remove_report(cfg, get_embedder(cfg), report_key, _progress()), cfg)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
 @index_app.command("status")
-def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = ProfileOpt):
-    """What the live index holds."""
+def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = ProfileOpt,
+                 source: Optional[Path] = SourceOpt):
+    """What the live index holds: reports, passages, embedder, build time, size; and pending changes."""
+    from .indexing import find_reports
+    from .integrity import pending_changes
     from .store import open_index
 
-    cfg = _config(profile, index=index)
+    cfg = _config(profile, index=index, source_dir=source)
     v = open_index(cfg.index_dir)
     m = v.manifest
-    typer.echo(f"index: {v.path}\nembedder: {m.embedder} ({m.dim}-dim)  built: {m.built_at}  passages: {m.passages}")
+    versions = [p for p in cfg.index_dir.glob("v-*") if p.is_dir()]
+    on_disk = sum(f.stat().st_size for p in versions for f in p.iterdir() if f.is_file())
+    typer.echo(f"index:     {v.path}")
+    typer.echo(f"embedder:  {m.embedder} ({m.dim}-dim)")
+    typer.echo(f"built:     {m.built_at}")
+    typer.echo(f"reports:   {len(v.documents)}   passages: {m.passages}   "
+               f"(from {m.dedup.get('paragraphs', '?')} paragraphs, {m.dedup.get('exact', 0)} exact + "
+               f"{m.dedup.get('near', 0)} near duplicates removed)")
+    typer.echo(f"size:      {_size(v.size_bytes())} (all {len(versions)} kept versions: {_size(on_disk)})")
+    counts: dict[str, int] = {}
+    for p in v.passages:
+        for doc_id in {loc.doc_id for loc in p.sources}:
+            counts[doc_id] = counts.get(doc_id, 0) + 1
     for d in v.documents:
-        typer.echo(f"  {d['doc_id']}  {d['title']}  {d['published']}  {d['path']}")
+        typer.echo(f"  {d['doc_id']}  {counts.get(d['doc_id'], 0):>5} passages  {d['published'] or '—':<19} "
+                   f"{d['title']}  ({_short(d['path'], cfg)})")
+    pending = pending_changes(m.documents)
+    indexed = {Path(p).resolve() for p in m.documents}
+    if cfg.source_dir.is_dir():
+        pending += [f"{p.name} is new: run `rag index build`" for p in find_reports(cfg.source_dir)[0]
+                    if p.resolve() not in indexed]
+    for note in pending:
+        typer.secho(f"pending: {note}", fg="yellow")
+    if v.fallback_from:
+        typer.secho(f"warning: version {v.fallback_from} is damaged; {v.version} answers instead. "
+                    "Run `rag index rebuild`.", fg="yellow")
+
+
+@index_app.command("verify")
+def index_verify(index: Optional[Path] = IndexOpt, profile: Optional[str] = ProfileOpt,
+                 models_dir: Optional[Path] = ModelsDirOpt,
+                 deep: bool = typer.Option(False, "--deep", help="Also re-embed a sample of passages (loads the embedder).")):
+    """Check the FAISS index, the passage store and the manifest agree. Exit code 1 if they do not."""
+    from .integrity import verify_index
+
+    cfg = _config(profile, models_dir, index)
+    embedder = None
+    if deep:
+        from .embedding import get_embedder
+
+        embedder = get_embedder(cfg)
+    result = verify_index(cfg.index_dir, embedder)
+    typer.echo(f"index {cfg.index_dir}  version {result.version or '—'}")
+    for c in result.checks:
+        typer.echo(f"  ok       {c}")
+    for n in result.notes:
+        typer.secho(f"  note     {n}", fg="yellow")
+    for p in result.problems:
+        typer.secho(f"  PROBLEM  {p}", fg="red")
+    if result.ok:
+        typer.secho("verify: OK", fg="green")
+    else:
+        typer.secho("verify: FAILED. Rebuild with:  rag index rebuild", fg="red", err=True)
+        raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------- ask / chat
@@ -175,12 +307,13 @@ def ask(question: str = typer.Argument(..., help="The question, in Chinese or En
         top_k: Optional[int] = typer.Option(None, "--top-k", "-k", help="Passages to retrieve (default 4)."),
         profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
         models_dir: Optional[Path] = ModelsDirOpt,
-        backend: Optional[str] = typer.Option(None, "--backend", help="llama_cpp (default) | transformers"),
+        backend: Optional[str] = BackendOpt, llm_url: Optional[str] = LlmUrlOpt,
+        llm_model: Optional[str] = LlmModelOpt,
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text.")):
     """Answer one question with citations to the report passages."""
     from .pipeline import load_answerer
 
-    cfg = _config(profile, models_dir, index, llm_backend=backend)
+    cfg = _config(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
     _run(load_answerer(cfg), question, top_k=top_k, as_json=as_json)
 
 
@@ -215,9 +348,9 @@ def ensure_index(cfg: Config) -> None:
     from .embedding import get_embedder
     from .indexing import ensure_index as ensure
 
-    report = ensure(cfg, get_embedder(cfg), lambda n, d: _bar(n, d, "passage"))
+    report = ensure(cfg, get_embedder(cfg), _progress())
     if report is not None:
-        _print_build(report)
+        _print_build(report, cfg)
 
 
 @app.command("eval")
@@ -229,7 +362,9 @@ def eval_cmd(qa: Path = typer.Option(PROJECT_ROOT / "eval" / "qa.jsonl", "--qa",
              json_path: Optional[Path] = typer.Option(None, "--json", help="Write the full results as JSON here."),
              report: Optional[Path] = typer.Option(None, "--report", help="Write report.md and by_type.png into this folder."),
              previous: Optional[Path] = typer.Option(None, "--compare", help="An earlier --json file to compare with."),
-             limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items (quick checks).")):
+             limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items (quick checks)."),
+             backend: Optional[str] = BackendOpt, llm_url: Optional[str] = LlmUrlOpt,
+             llm_model: Optional[str] = LlmModelOpt):
     """Run the eval set: retrieval hit@k/MRR, answer accuracy, citations, refusals, latency."""
     from tqdm import tqdm
 
@@ -243,7 +378,7 @@ def eval_cmd(qa: Path = typer.Option(PROJECT_ROOT / "eval" / "qa.jsonl", "--qa",
             old = json.loads(previous.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise BadInput(f"--compare {previous}: cannot read it as an eval JSON file ({e}).") from None
-    cfg = _config(profile, models_dir, index)
+    cfg = _config(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
     k = top_k or cfg.top_k
     ensure_index(cfg)
     answerer = load_answerer(cfg, generate=not retrieval_only)
@@ -285,6 +420,11 @@ def eval_cmd(qa: Path = typer.Option(PROJECT_ROOT / "eval" / "qa.jsonl", "--qa",
 
 def main() -> None:
     """Entry point: user-facing errors become one clear message and an exit code, not a traceback."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logging.getLogger("rag").addHandler(handler)
     try:
         app()
     except RagError as e:

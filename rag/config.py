@@ -33,8 +33,16 @@ class Config:
     chunk_overlap: int = 40
     # Near-duplicate threshold: Jaccard similarity of character 4-gram sets.
     near_dup_threshold: float = 0.85
+    # A report file over this size is refused (a clear message; the other files still go in).
+    max_file_mb: float = 20.0
     # Generation
-    llm_backend: str = "llama_cpp"  # llama_cpp | transformers
+    llm_backend: str = "llama_cpp"  # llama_cpp | transformers | openai (a remote OpenAI-compatible server)
+    # --backend openai: the server's base URL (e.g. http://127.0.0.1:8080/v1), its model name
+    # ("" = the first one its /v1/models lists), API key (env RAG_LLM_API_KEY) and timeout in seconds.
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    llm_timeout: float = 120.0
     max_new_tokens: int = 220
     n_ctx: int = 2048
     n_threads: int = 0  # 0 = all cores
@@ -44,6 +52,10 @@ class Config:
     max_question_chars: int = 500
     # Refuse when the judge scores the best passages below this (logit 是 − 否); None = the profile's.
     judge_min: float | None = None
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 2**20)
 
     @property
     def index_dir(self) -> Path:

@@ -26,3 +26,10 @@ class IndexMissing(RagError):
     """No usable index; the message names the build command."""
 
     exit_code = 3
+
+
+class LLMUnavailable(RagError):
+    """The remote generation server (`--backend openai`) cannot be reached or answered badly;
+    the message names its URL and what to do."""
+
+    exit_code = 3

@@ -5,8 +5,10 @@
   prompt at the start of every request is not read again.
 - `TransformersGenerator`: a GGUF file (dequantised on load) or any HF model directory, on the GPU
   when there is one.
-Each model loads once per process (`get_generator`); calls are serialised by a lock because a
-model instance cannot run two generations at once.
+- `OpenAIGenerator`: any OpenAI-compatible server (vLLM, llama.cpp server, Ollama) at `llm_url`;
+  no model file is needed here. Server errors become `LLMUnavailable` naming the URL and the fix.
+Each model loads once per process (`get_generator`); local calls are serialised by a lock because a
+model instance cannot run two generations at once (a remote server takes concurrent requests).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from .config import Config
-from .errors import ModelMissing
+from .errors import BadInput, LLMUnavailable, ModelMissing
 from .models import MODEL_FILES, profile_spec, require
 
 
@@ -120,6 +122,111 @@ class TransformersGenerator:
         return float(logits[ids[0]] - logits[ids[1]])
 
 
+class OpenAIGenerator:
+    """A remote OpenAI-compatible chat server. Greedy like the local backends: temperature 0, and
+    top_k 1 / repeat_penalty 1.0 as extra body fields (llama.cpp server and vLLM read them; others
+    ignore them). The judge asks for one token with its top log-probabilities."""
+
+    MISSING_LOGPROB = -20.0  # 是 or 否 not among the top log-probabilities: treat as very unlikely
+
+    def __init__(self, url: str, model: str = "", api_key: str = "", timeout: float = 120.0):
+        try:
+            import openai
+        except ImportError:
+            raise ModelMissing("The openai package is not installed: pip install 'openai>=1.40,<4'.") from None
+        if not url:
+            raise BadInput("--backend openai needs the server's URL: --llm-url http://HOST:PORT/v1 (or RAG_LLM_URL).")
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self._openai = openai
+        self.client = openai.OpenAI(base_url=self.url, api_key=api_key or os.environ.get("RAG_LLM_API_KEY") or "none",
+                                    timeout=timeout, max_retries=0)
+        self._extra = {"top_k": 1, "repeat_penalty": 1.0}  # dropped if the server rejects unknown fields
+        self.model = model or self._first_model()
+        self.id = f"openai:{self.model}@{self.url}"
+
+    def _error(self, e: Exception) -> LLMUnavailable:
+        o = self._openai
+        fix = "start it, or point --llm-url / RAG_LLM_URL at a running OpenAI-compatible server (…/v1)"
+        if isinstance(e, o.APITimeoutError):
+            return LLMUnavailable(f"The generation server at {self.url} did not answer within {self.timeout:g} s; "
+                                  f"raise RAG_LLM_TIMEOUT or check the server.")
+        if isinstance(e, o.APIConnectionError):
+            return LLMUnavailable(f"Cannot reach the generation server at {self.url}: {fix}.")
+        if isinstance(e, o.AuthenticationError):
+            return LLMUnavailable(f"The generation server at {self.url} refused the API key (HTTP 401): "
+                                  f"set RAG_LLM_API_KEY to its key.")
+        if isinstance(e, o.NotFoundError):
+            return LLMUnavailable(f"The generation server at {self.url} answered 404 for model {getattr(self, 'model', '')!r}: "
+                                  f"check --llm-model and that the URL ends in /v1.")
+        if isinstance(e, o.APIStatusError):
+            return LLMUnavailable(f"The generation server at {self.url} answered HTTP {e.status_code}: "
+                                  f"{str(e.message)[:300]}")
+        return LLMUnavailable(f"The generation server at {self.url} sent an answer that is not an OpenAI-compatible "
+                              f"response ({type(e).__name__}: {str(e)[:200]}); {fix}.")
+
+    def _first_model(self) -> str:
+        try:
+            models = [m.id for m in self.client.models.list()]
+        except Exception as e:  # noqa: BLE001 - any failure is the server's, reported with its URL
+            raise self._error(e) from None
+        if not models:
+            raise LLMUnavailable(f"The generation server at {self.url} lists no models; pass --llm-model NAME.")
+        return models[0]
+
+    def _create(self, messages, **kwargs):
+        try:
+            return self.client.chat.completions.create(model=self.model, messages=messages, temperature=0.0,
+                                                       extra_body=self._extra or None, **kwargs)
+        except self._openai.BadRequestError as e:
+            if not self._extra:
+                raise self._error(e) from None
+            self._extra = {}  # a strict server (api.openai.com) refuses top_k/repeat_penalty: plain greedy then
+            return self._create(messages, **kwargs)
+        except Exception as e:  # noqa: BLE001
+            raise self._error(e) from None
+
+    def stream(self, messages, max_tokens):
+        chunks = self._create(messages, max_tokens=max_tokens, stream=True)
+        try:
+            for chunk in chunks:
+                piece = chunk.choices[0].delta.content if chunk.choices else None
+                if piece:
+                    yield piece
+        except Exception as e:  # noqa: BLE001 - the connection broke or the server sent garbage mid-stream
+            raise self._error(e) from None
+        finally:
+            chunks.close()
+
+    def yes_no(self, messages):
+        try:
+            response = self._create(messages, max_tokens=1, logprobs=True, top_logprobs=20)
+        except LLMUnavailable as e:
+            if "HTTP 400" not in str(e):
+                raise
+            response = self._create(messages, max_tokens=1)  # a server that refuses logprobs: the token itself
+        try:
+            choice = response.choices[0]
+            content = choice.logprobs.content if choice.logprobs else None
+        except (AttributeError, IndexError, TypeError) as e:
+            raise self._error(e) from None
+        if content:
+            best = {"是": self.MISSING_LOGPROB, "否": self.MISSING_LOGPROB}
+            for top in [content[0], *(content[0].top_logprobs or [])]:
+                word = top.token.strip()
+                if word in best:
+                    best[word] = max(best[word], top.logprob)
+            return float(best["是"] - best["否"])
+        # No log-probabilities from this server: a clear yes or no from the generated token.
+        text = (choice.message.content or "").strip()
+        return 5.0 if text.startswith("是") else -5.0
+
+
+@lru_cache(maxsize=None)
+def _remote(url: str, model: str, api_key: str, timeout: float) -> OpenAIGenerator:
+    return OpenAIGenerator(url, model, api_key, timeout)
+
+
 @lru_cache(maxsize=None)
 def _load(backend: str, model_key: str, models_dir: Path, profile: str, n_ctx: int, n_threads: int) -> Generator:
     path = require(MODEL_FILES[model_key], models_dir, profile)
@@ -127,10 +234,14 @@ def _load(backend: str, model_key: str, models_dir: Path, profile: str, n_ctx: i
         return LlamaCppGenerator(path, n_ctx, n_threads)
     if backend == "transformers":
         return TransformersGenerator(path.parent, path.name, n_threads)
-    raise ValueError(f"unknown generation backend {backend!r}; use llama_cpp or transformers")
+    raise BadInput(f"unknown generation backend {backend!r}; use llama_cpp, transformers or openai")
 
 
 def get_generator(config: Config) -> Generator:
-    """The profile's generator, loaded once per process."""
+    """The profile's generator, loaded once per process (or the remote server, connected once)."""
+    if config.llm_backend == "openai":
+        return _remote(config.llm_url, config.llm_model, config.llm_api_key, config.llm_timeout)
+    if config.llm_backend not in ("llama_cpp", "transformers"):  # before `require`: no model file is needed to say so
+        raise BadInput(f"unknown generation backend {config.llm_backend!r}; use llama_cpp, transformers or openai")
     return _load(config.llm_backend, profile_spec(config.profile).llm, config.models_dir, config.profile,
                  config.n_ctx, _threads(config))

@@ -20,6 +20,7 @@ from rag.answering import Answerer  # noqa: E402
 from rag.config import PROFILES, Config  # noqa: E402
 from rag.embedding import get_embedder  # noqa: E402
 from rag.errors import RagError  # noqa: E402
+from rag.formats import SUPPORTED_SUFFIXES  # noqa: E402
 from rag.indexing import add_reports, ensure_index, remove_report  # noqa: E402
 from rag.pipeline import load_answerer  # noqa: E402
 from rag.store import open_index  # noqa: E402
@@ -98,7 +99,7 @@ class ChatService:
     def add(self, paths: list[str], password: str, progress=None) -> str:
         self.check_password(password)
         if not paths:
-            raise gr.Error("请先选择要上传的 .txt 或 .md 文件。")
+            raise gr.Error("请先选择要上传的报告文件（" + " ".join(SUPPORTED_SUFFIXES) + "）。")
         cfg = self.config
         with self._write_lock:
             report = add_reports(cfg, get_embedder(cfg), [Path(p) for p in paths], _gr_progress(progress))
@@ -236,7 +237,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                 table = gr.Dataframe(headers=["id", "标题", "发布日期", "来源", "段落数", "加入时间"],
                                      value=service.reports_table, interactive=False, wrap=True, elem_id="reports-table")
                 with gr.Row():
-                    upload = gr.File(file_count="multiple", file_types=[".txt", ".md"], label="上传报告（.txt / .md）",
+                    upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label="上传报告（" + " / ".join(SUPPORTED_SUFFIXES) + "）",
                                      elem_id="upload")
                     with gr.Column():
                         password = gr.Textbox(label="管理密码", type="password", visible=bool(service.password))
@@ -279,9 +280,30 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
     return demo, service
 
 
-def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
+def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, block: bool = True, api: bool = False):
     demo, service = build_app(config)
+    if api:
+        return _serve_with_api(config, demo, service, host, port, block)
     demo.launch(server_name=host, server_port=port, css=CSS, js=JS, theme=gr.themes.Soft(),
                 prevent_thread_lock=not block, show_error=True, quiet=not block, footer_links=["api"],
                 max_file_size="20mb")
+    return demo, service
+
+
+def _serve_with_api(config: Config, demo: gr.Blocks, service: ChatService, host: str, port: int, block: bool):
+    """The chat at / and the OpenAI-compatible API at /v1 in one process, sharing the loaded models."""
+    import uvicorn
+
+    from .api import create_app
+
+    app = create_app(config, answerer_for=service.answerer)
+    gr.mount_gradio_app(app, demo, path="/", css=CSS, js=JS, theme=gr.themes.Soft(), show_error=True,
+                        footer_links=["api"], max_file_size="20mb", server_name=host, server_port=port)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    if block:
+        server.run()
+    else:
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            threading.Event().wait(0.05)
     return demo, service
