@@ -1,7 +1,7 @@
 """Run the benchmarks and write bench/results/latest.md (tables) and bench/results/*.png (charts).
 
     python -m bench                       # all of them (~30-40 min on 2 cores)
-    python -m bench --only overhead,scale # a subset: overhead, budget, scale, load
+    python -m bench --only overhead,scale # a subset: overhead, budget, scale, index, load
     python -m bench --quick               # fewer repetitions, smaller corpora, lite profile (~8 min)
     python -m bench --profile lite        # overhead bench with the small model
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import RESULTS, Table, print_tables, save_section, write_latest
 
-BENCHES = ("overhead", "budget", "scale", "load")
+BENCHES = ("overhead", "budget", "scale", "index", "load")
 
 
 def main(argv=None):
@@ -63,6 +63,10 @@ def _run(name: str, args, log) -> tuple[list[Table], dict, callable]:
 
         tables, chart = m.run((1000, 10_000) if args.quick else (1000, 10_000, 100_000),
                               embed_sample=32 if args.quick else 64, repeat=1 if args.quick else 3, log=log)
+    elif name == "index":
+        from bench import index_updates as m
+
+        tables, chart = m.run("lite" if args.quick else "default", 5 if args.quick else 30, log)
     else:
         from bench import load as m
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 
 import pytest
-
-from rag.config import PROJECT_ROOT
+from servers import free_port, start, stop
 
 API_KEY = "test-key-7"
 QUESTION = "全市共聘任了多少名法治副校长？"
@@ -154,12 +149,6 @@ def test_full_queue_answers_429(lite_config):
 # ---------------------------------------------------------------- a real server, the openai client
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str, timeout: float = 5.0) -> tuple[int, dict | str]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
@@ -173,34 +162,10 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, dict | str]:
 
 
 def _start(args: list[str], env: dict, log_path, wait_s: float = 600):
-    port = _free_port()
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", *args, "--port", str(port)], env=env, cwd=PROJECT_ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
+    """`rag <args>` on a free port, once /healthz says the models are loaded."""
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + wait_s
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(open(log_path).read())
-        try:
-            status, body = _get(f"{base}/healthz")
-            if status == 200:
-                return proc, base
-            if isinstance(body, dict) and body.get("status") == "error":
-                raise RuntimeError(f"{body}\n{open(log_path).read()}")
-        except OSError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"server did not become healthy:\n{open(log_path).read()}")
-
-
-def _stop(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    return start(["-m", "ui.cli", *args, "--port", str(port)], env, log_path, f"{base}/healthz", wait_s), base
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +174,7 @@ def api_server(lite_config, tmp_path_factory):
     proc, base = _start(["api", "--profile", "lite", "--index", str(lite_config.index_root)], env,
                         tmp_path_factory.mktemp("api") / "server.log")
     yield base
-    _stop(proc)
+    stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -332,4 +297,4 @@ def test_serve_with_api_mounts_the_chat_and_the_api_on_one_port(lite_config, tmp
         status, config = _get(f"{base}/config")  # the Gradio app answers beside the API
         assert status == 200 and isinstance(config, dict)
     finally:
-        _stop(proc)
+        stop(proc)

@@ -11,7 +11,6 @@ import inspect
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import urllib.request
 import uuid
 
 import pytest
+from servers import free_port, start, stop
 
 from rag.answering import Answerer, clean_question
 from rag.config import PROJECT_ROOT, Config
@@ -178,37 +178,19 @@ def test_report_management_needs_the_admin_password(guarded_service, tmp_path):
     assert "已索引" in svc.add([str(report)], "s3cret-pw")  # the right password works
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, lite_config):
     root = tmp_path_factory.mktemp("hardening-server")
     shutil.copytree(PROJECT_ROOT / "seeds", root / "reports")
     shutil.copytree(lite_config.index_dir, root / "index" / "lite")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "RAG_ADMIN_PASSWORD"}
     env.update(RAG_SOURCE_DIR=str(root / "reports"), RAG_INDEX_ROOT=str(root / "index"), RAG_PROFILE="lite",
                TQDM_DISABLE="1")
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((root / "server.log").read_text())
-            time.sleep(0.5)
+    proc = start(["-m", "ui.cli", "serve", "--port", str(port)], env, root / "server.log", url + "/", wait_s=120)
     yield url, root
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 def _get(url: str) -> tuple[int, bytes]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import pytest
+from servers import free_port, start, stop
 
 from rag.config import Config
 from rag.errors import BadInput, LLMUnavailable
@@ -27,17 +26,11 @@ QUESTIONS = ["全市共聘任了多少名法治副校长？",  # two: each is an
              "2024年杭州全市新建成了多少所中小学和幼儿园？新增了多少个学位？"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # ---------------------------------------------------------------- failures (fast)
 
 
 def test_down_server_is_a_clear_error():
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(LLMUnavailable) as e:
         OpenAIGenerator(url, timeout=5)
     assert url in str(e.value) and "--llm-url" in str(e.value) and e.value.exit_code == 3
@@ -134,7 +127,7 @@ def test_judge_reads_yes_minus_no_from_top_logprobs(fake_server):
 
 
 def test_cli_reports_a_down_server_with_exit_code_3(lite_config):
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "全市共聘任了多少名法治副校长？", "--profile", "lite",
                           "--index", str(lite_config.index_root), "--backend", "openai", "--llm-url", url],
                          capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -146,34 +139,18 @@ def test_cli_reports_a_down_server_with_exit_code_3(lite_config):
 
 def start_llama_server(model_path, port: int, log_path) -> subprocess.Popen:
     """`python -m llama_cpp.server` with the settings the in-process backend uses (n_ctx, threads, batch)."""
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--n_batch", "512"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(open(log_path).read())
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read()
-            return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"llama.cpp server did not start:\n{open(log_path).read()}")
+    return start(["-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1", "--port", str(port),
+                  "--n_ctx", "2048", "--n_threads", "2", "--n_batch", "512"], dict(os.environ), log_path,
+                 f"http://127.0.0.1:{port}/v1/models")
 
 
 @pytest.fixture(scope="module")
 def remote_config(lite_config, tmp_path_factory):
     model = MODEL_FILES[profile_spec("lite").llm].path(lite_config.models_dir)
-    port = _free_port()
+    port = free_port()
     proc = start_llama_server(model, port, tmp_path_factory.mktemp("llama_server") / "server.log")
     yield lite_config.with_(llm_backend="openai", llm_url=f"http://127.0.0.1:{port}/v1", llm_timeout=300.0)
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)
 
 
 @pytest.mark.slow

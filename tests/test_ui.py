@@ -8,26 +8,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port, start, stop
 
 from rag.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot.png"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -37,24 +28,12 @@ def server(tmp_path_factory, lite_config):
     shutil.copytree(PROJECT_ROOT / "seeds", reports)
     index_root = root / "index"
     shutil.copytree(lite_config.index_root / "lite", index_root / "lite")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RAG_SOURCE_DIR": str(reports), "RAG_INDEX_ROOT": str(index_root), "RAG_PROFILE": "lite"}
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((root / "server.log").read_text())
-            time.sleep(0.5)
+    proc = start(["-m", "ui.cli", "serve", "--port", str(port)], env, root / "server.log", url, wait_s=120)
     yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 @pytest.fixture(scope="module")
