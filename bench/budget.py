@@ -72,14 +72,8 @@ def _cold(llm):
 
 
 def _warm_up(answerer) -> None:
-    """What a start-up warm-up would do: evaluate the fixed prompt prefix once (one token out)."""
-    from rag.models import profile_spec
-    from rag.prompting import build_messages
-
-    spec = profile_spec(answerer.config.profile)
-    msgs = build_messages("预热", [], spec.examples)
-    for _ in answerer.generator.stream(msgs, 1):
-        pass
+    """The start-up warm-up the servers run while loading (Answerer.warm_up)."""
+    answerer.warm_up()
 
 
 def run_profile(profile: str, quick: bool, log=print) -> list[Table]:
@@ -183,9 +177,9 @@ def run_profile(profile: str, quick: bool, log=print) -> list[Table]:
     llm.set_cache(cache)
     tables.append(Table(f"Before/after: warm-up and KV prefix reuse ({profile})",
                         ["variant", "TTFT ms", "prompt eval ms", "total ms"],
-                        [["first question after start, no warm-up (as shipped)", first_cold["ttft"],
+                        [["first question after start, no warm-up (`rag ask`)", first_cold["ttft"],
                           first_cold["prompt_eval"], first_cold["total"]],
-                         [f"first question after a start-up warm-up of the prefix ({t_warm.ms:.0f} ms, once)",
+                         [f"first question after the start-up warm-up ({t_warm.ms:.0f} ms, once; `rag serve`/`rag api`)",
                           first_warm["ttft"], first_warm["prompt_eval"], first_warm["total"]]] + kv_rows,
                         ["KV rows: consecutive different questions after one primer question; medians."
                          + (" The default profile's judge call has its own prompt, so without the RAM cache the "

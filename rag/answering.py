@@ -17,7 +17,7 @@ from .config import Config
 from .errors import BadInput
 from .generation import Generator
 from .models import profile_spec
-from .prompting import REFUSAL, ContextItem, build_messages, select_context, translation_messages
+from .prompting import REFUSAL, ContextItem, build_messages, judge_messages, select_context, translation_messages
 from .retrieval import Hit, Retrieval, Retriever
 
 _FOLLOWUP = re.compile(r"^(?:那|那么|那它|它|它们|其|其中|这|这些|这个|那个|那些|他们|她们|还有|另外|此外|同时|分别|以及|and\b|what about\b)",
@@ -155,6 +155,19 @@ class Answerer:
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
                                      retrieval.index_version, checks))
+
+    def warm_up(self) -> None:
+        """Evaluate the fixed start of the prompts (instructions, worked examples) once at start-up,
+        so the first visitor does not pay for it: servers call this while loading. The KV cache then
+        holds that prefix (bench.budget, default profile: first answer's first token 17.8 s → 11.7 s)."""
+        if self.generator is None:
+            return
+        spec = profile_spec(self.config.profile)
+        judge_min = self.config.judge_min if self.config.judge_min is not None else spec.judge_min
+        if judge_min is not None:
+            self.generator.yes_no(judge_messages("预热", "预热"))
+        for _ in self.generator.stream(build_messages("预热", [], spec.examples), 1):
+            pass
 
     def translate(self, question: str) -> str:
         """The question in Chinese (the model translates it); the original if that fails."""

@@ -83,3 +83,19 @@ def test_transformers_backend_answers_from_the_same_gguf(lite_config):
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)
     assert "1237" in result["answer"] and any("1237" in c["text"] for c in result["citations"])
+
+
+@pytest.mark.slow
+def test_warm_up_evaluates_the_fixed_prompt_prefix(lite_config):
+    """Servers warm up while loading: the instructions and worked example are in the KV cache
+    before the first visitor asks, so only the passages and the question remain to be read."""
+    from rag.pipeline import load_answerer
+
+    Answerer(lite_config, None, None).warm_up()  # retrieval-only: nothing to warm, no error
+    answerer = load_answerer(lite_config)
+    llm = answerer.generator.llm
+    llm.reset()
+    assert llm.n_tokens == 0
+    answerer.warm_up()
+    assert llm.n_tokens > 200  # the fixed prefix (~400 tokens) was evaluated
+    assert "1237" in answerer.answer("全市共聘任了多少名法治副校长？").text

@@ -213,7 +213,7 @@ class ApiService:
 
     def _warm(self) -> None:
         try:
-            self.answerer(self.config.profile)
+            self.answerer(self.config.profile).warm_up()
         except RagError:
             pass
         finally:

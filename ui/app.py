@@ -51,7 +51,7 @@ class ChatService:
 
     def _warm(self) -> None:
         try:
-            self.answerer(self.config.profile)
+            self.answerer(self.config.profile).warm_up()
         except RagError:
             pass
         finally:
