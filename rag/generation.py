@@ -39,6 +39,27 @@ def _threads(config: Config) -> int:
     return config.n_threads or os.cpu_count() or 2
 
 
+# About three saved prompt states (answer, judge, translation prefixes) at ~330 MB each.
+RAM_CACHE_BYTES = 1 << 30
+
+
+def _counted_ram_cache(base, capacity_bytes: int):
+    """A LlamaRAMCache that counts what its states really hold.
+
+    llama-cpp-python counts only llama.cpp's own state (~10-30 MB here), but every saved state also
+    keeps a copy of the logits buffer (n_batch × vocabulary floats: 311 MB for Qwen2.5), so a
+    256 MB "capacity" let a server grow by ~2 GB over 20 questions (bench.load). Counted, the
+    cache holds a few states and memory stays bounded.
+    """
+
+    class CountedRAMCache(base):
+        @property
+        def cache_size(self):
+            return sum(s.llama_state_size + s.scores.nbytes + s.input_ids.nbytes for s in self.cache_state.values())
+
+    return CountedRAMCache(capacity_bytes=capacity_bytes)
+
+
 class LlamaCppGenerator:
     def __init__(self, model_path: Path, n_ctx: int, n_threads: int):
         try:
@@ -48,8 +69,8 @@ class LlamaCppGenerator:
                                "`make install` (it compiles llama.cpp, ~13 minutes on 2 cores).") from None
         self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False)
         # Keep the KV state of recent prompts: the answer prompt's fixed prefix (instructions and
-        # worked examples) survives a translation call in between.
-        self.llm.set_cache(LlamaRAMCache(capacity_bytes=256 << 20))
+        # worked examples) survives the judge's and the translation's calls in between.
+        self.llm.set_cache(_counted_ram_cache(LlamaRAMCache, RAM_CACHE_BYTES))
         self._yes_no_ids = None
         self.id = f"llama_cpp:{model_path.name}"
         self.lock = threading.Lock()
