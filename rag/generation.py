@@ -39,23 +39,32 @@ def _threads(config: Config) -> int:
     return config.n_threads or os.cpu_count() or 2
 
 
-# About three saved prompt states (answer, judge, translation prefixes) at ~330 MB each.
-RAM_CACHE_BYTES = 1 << 30
+# One saved prompt state per kind of prompt (answer, judge, translation) at ~330 MB each.
+RAM_CACHE_BYTES = 1280 << 20
+_SAME_KIND = 16  # tokens of shared prefix: prompts sharing their system prompt are one kind
 
 
 def _counted_ram_cache(base, capacity_bytes: int):
-    """A LlamaRAMCache that counts what its states really hold.
+    """A LlamaRAMCache that counts what its states really hold and keeps one state per kind of prompt.
 
     llama-cpp-python counts only llama.cpp's own state (~10-30 MB here), but every saved state also
     keeps a copy of the logits buffer (n_batch × vocabulary floats: 311 MB for Qwen2.5), so a
-    256 MB "capacity" let a server grow by ~2 GB over 20 questions (bench.load). Counted, the
-    cache holds a few states and memory stays bounded.
+    256 MB "capacity" let a server grow by ~2 GB over 20 questions (bench.load). Counted, few states
+    fit; so a new state replaces the older one of its kind (same system prompt), which only the new
+    one's prefix is needed from. The judge's two calls then cannot evict the answer prefix.
     """
+    from llama_cpp import Llama
 
     class CountedRAMCache(base):
         @property
         def cache_size(self):
             return sum(s.llama_state_size + s.scores.nbytes + s.input_ids.nbytes for s in self.cache_state.values())
+
+        def __setitem__(self, key, value):
+            key = tuple(key)
+            for old in [k for k in self.cache_state if Llama.longest_token_prefix(k, key) >= _SAME_KIND]:
+                del self.cache_state[old]
+            super().__setitem__(key, value)
 
     return CountedRAMCache(capacity_bytes=capacity_bytes)
 
