@@ -39,19 +39,22 @@ def _threads(config: Config) -> int:
     return config.n_threads or os.cpu_count() or 2
 
 
-# One saved prompt state per kind of prompt (answer, judge, translation) at ~330 MB each.
-RAM_CACHE_BYTES = 1280 << 20
+# Saved prompt states: the newest PER_KIND of each kind of prompt (answer, judge, translation),
+# ~330 MB each, so at most ~2 GB.
+PER_KIND = 2
+RAM_CACHE_BYTES = 2 << 30
 _SAME_KIND = 16  # tokens of shared prefix: prompts sharing their system prompt are one kind
 
 
-def _counted_ram_cache(base, capacity_bytes: int):
-    """A LlamaRAMCache that counts what its states really hold and keeps one state per kind of prompt.
+def _counted_ram_cache(base, capacity_bytes: int, per_kind: int = PER_KIND):
+    """A LlamaRAMCache that counts what its states really hold and keeps a few states per kind of prompt.
 
     llama-cpp-python counts only llama.cpp's own state (~10-30 MB here), but every saved state also
     keeps a copy of the logits buffer (n_batch × vocabulary floats: 311 MB for Qwen2.5), so a
     256 MB "capacity" let a server grow by ~2 GB over 20 questions (bench.load). Counted, few states
-    fit; so a new state replaces the older one of its kind (same system prompt), which only the new
-    one's prefix is needed from. The judge's two calls then cannot evict the answer prefix.
+    fit; so a new state evicts the oldest of its own kind (same system prompt) beyond `per_kind`:
+    the judge's calls cannot evict the answer prefix, and a question asked again (an example
+    button) may still find its whole prompt.
     """
     from llama_cpp import Llama
 
@@ -62,7 +65,8 @@ def _counted_ram_cache(base, capacity_bytes: int):
 
         def __setitem__(self, key, value):
             key = tuple(key)
-            for old in [k for k in self.cache_state if Llama.longest_token_prefix(k, key) >= _SAME_KIND]:
+            same = [k for k in self.cache_state if k != key and Llama.longest_token_prefix(k, key) >= _SAME_KIND]
+            for old in same[:max(0, len(same) - (per_kind - 1))]:  # cache_state is oldest first
                 del self.cache_state[old]
             super().__setitem__(key, value)
 

@@ -25,11 +25,13 @@ def test_size_counts_the_logits_copy_and_stays_under_capacity():
     assert LlamaRAMCache(capacity_bytes=5 << 20).cache_size == 0  # the stock cache would count 1000 bytes each
 
 
-def test_a_new_state_replaces_the_older_one_of_its_kind_only():
-    cache = _counted_ram_cache(LlamaRAMCache, capacity_bytes=100 << 20)
+def test_a_new_state_evicts_the_oldest_of_its_own_kind_only():
+    cache = _counted_ram_cache(LlamaRAMCache, capacity_bytes=100 << 20, per_kind=2)
     cache[ANSWER + [1, 2, 3]] = _state(33, 1)
-    cache[JUDGE + [7]] = _state(31, 1)
-    cache[JUDGE + [8, 9]] = _state(32, 1)  # the judge's second call: replaces its first, not the answer's
+    for i in range(5):  # judge calls: only the newest two judge states stay, the answer's is never evicted
+        cache[JUDGE + [7, i]] = _state(32, 1)
     keys = list(cache.cache_state)
-    assert len(keys) == 2 and tuple(ANSWER + [1, 2, 3]) in keys and tuple(JUDGE + [8, 9]) in keys
+    assert keys == [tuple(ANSWER + [1, 2, 3]), tuple(JUDGE + [7, 3]), tuple(JUDGE + [7, 4])]
     assert cache[ANSWER + [4, 5]].n_tokens == 33  # the next answer still finds its prefix
+    cache[ANSWER + [1, 2, 3]] = _state(33, 1)  # the same prompt again replaces itself
+    assert len(cache.cache_state) == 3
