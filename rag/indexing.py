@@ -23,8 +23,8 @@ from .embedding import Embedder
 from .errors import BadInput, IndexMissing
 from .keyword import tokenize
 from .loading import SUPPORTED_SUFFIXES, Document, file_digest, load_document, read_file
-from .store import (FORMAT_VERSION, IndexVersion, Manifest, current_version_path, open_index, write_lock,
-                    write_version)
+from .store import (FORMAT_VERSION, IndexVersion, Manifest, current_version_path, live_format, open_index,
+                    write_lock, write_version)
 from .structure import split_paragraphs
 
 
@@ -200,12 +200,8 @@ def _changes(report: BuildReport, previous: IndexVersion | None, docs: list[Docu
 
 def ensure_index(config: Config, embedder: Embedder, progress_factory=None) -> BuildReport | None:
     """Build the profile's index from the source folder if there is none usable yet (first use)."""
-    if current_version_path(config.index_dir) is not None:
-        try:
-            open_index(config.index_dir)
-            return None
-        except IndexMissing:
-            pass  # damaged beyond fallback, or an older format: build a fresh one
+    if live_format(config.index_dir) == FORMAT_VERSION:
+        return None  # a damaged live version is handled by open_index's fallback, not rebuilt here
     return build_index(config, embedder, progress_factory=progress_factory)
 
 
@@ -229,7 +225,9 @@ def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_
     config.source_dir.mkdir(parents=True, exist_ok=True)
     failed: list[tuple[str, str]] = []
     preparsed: dict[str, Document] = {}
-    existing = {file_digest(p.read_bytes()): p for p in find_reports(config.source_dir)[0]}
+    by_size: dict[int, list[Path]] = {}
+    for p in find_reports(config.source_dir)[0]:
+        by_size.setdefault(p.stat().st_size, []).append(p)
     candidates: list[Path] = []
     for f in map(Path, files):
         if f.is_dir():
@@ -245,7 +243,7 @@ def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_
         try:
             raw = read_file(f, config.max_file_bytes)
             digest = file_digest(raw)
-            if digest in existing:
+            if any(file_digest(p.read_bytes()) == digest for p in by_size.get(len(raw), [])):
                 continue  # already in the source folder: the build reports it as unchanged
             doc = load_document(f, config.max_file_bytes, raw=raw)
         except BadInput as e:
@@ -255,7 +253,7 @@ def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_
         if target.exists():  # a different report under the same name: keep both
             target = target.with_name(f"{target.stem}-{doc.doc_id[:6]}{target.suffix}")
         shutil.copyfile(f, target)
-        existing[digest] = target
+        by_size.setdefault(len(raw), []).append(target)
         preparsed[digest] = doc
     try:
         report = build_index(config, embedder, progress_factory=progress_factory, preparsed=preparsed)

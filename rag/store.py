@@ -120,6 +120,15 @@ def current_version_path(index_dir: Path) -> Path | None:
     return path if name and path.is_dir() else None
 
 
+def live_format(index_dir: Path) -> int | None:
+    """The live version's format number from its manifest alone (cheap), or None if there is none."""
+    path = current_version_path(index_dir)
+    try:
+        return int(json.loads((path / "manifest.json").read_text())["format_version"]) if path else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def require_index(index_dir: Path) -> Path:
     """The live version's folder, or IndexMissing with the command that builds it."""
     path = current_version_path(index_dir)

@@ -223,13 +223,9 @@ class ApiService:
         return self.config.with_(profile=profile)
 
     def _load(self, profile: str) -> Answerer:
-        from rag.embedding import get_embedder
-        from rag.indexing import ensure_index
         from rag.pipeline import load_answerer
 
-        cfg = self.config_for(profile)
-        ensure_index(cfg, get_embedder(cfg))  # first use: build the index of the source folder
-        return load_answerer(cfg)
+        return load_answerer(self.config_for(profile), build_missing=True)
 
     def answerer(self, profile: str) -> Answerer:
         with self._lock:
@@ -248,13 +244,10 @@ class ApiService:
             return self._answerers[profile].retriever
         with self._lock:
             if profile not in self._retrievers:
-                from rag.embedding import get_embedder
-                from rag.indexing import ensure_index
                 from rag.pipeline import load_answerer
 
-                cfg = self.config_for(profile)
-                ensure_index(cfg, get_embedder(cfg))
-                self._retrievers[profile] = load_answerer(cfg, generate=False).retriever
+                self._retrievers[profile] = load_answerer(self.config_for(profile), generate=False,
+                                                          build_missing=True).retriever
             return self._retrievers[profile]
 
     def health(self) -> tuple[int, dict]:

@@ -21,7 +21,7 @@ from rag.config import PROFILES, Config  # noqa: E402
 from rag.embedding import get_embedder  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.formats import SUPPORTED_SUFFIXES  # noqa: E402
-from rag.indexing import add_reports, ensure_index, remove_report  # noqa: E402
+from rag.indexing import add_reports, remove_report  # noqa: E402
 from rag.pipeline import load_answerer  # noqa: E402
 from rag.store import open_index  # noqa: E402
 
@@ -65,8 +65,7 @@ class ChatService:
             if profile not in self._answerers:
                 cfg = self.config_for(profile)
                 try:
-                    ensure_index(cfg, get_embedder(cfg))
-                    self._answerers[profile] = load_answerer(cfg)
+                    self._answerers[profile] = load_answerer(cfg, build_missing=True)
                     self._errors.pop(profile, None)
                 except RagError as e:
                     self._errors[profile] = str(e)
