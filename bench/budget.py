@@ -134,7 +134,7 @@ def run_profile(profile: str, quick: bool, log=print) -> list[Table]:
             retr.version.faiss.search(v.reshape(1, -1).astype(np.float32), 20)
         parts["FAISS"].append(t.ms)
         with Timer() as t:
-            retr.bm25.search(tokenize(q), 20)
+            retr.current()[1].search(tokenize(q), 20)
         parts["BM25 (tokenise+search)"].append(t.ms)
         with Timer() as t:
             retr.search(q, cfg.top_k)

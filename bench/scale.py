@@ -159,7 +159,7 @@ class _StubEmbedder:
 
 
 def write_synthetic_version(root: Path, parts, sentences, sent_tokens, vectors) -> tuple[Path, float]:
-    from rag.chunking import Passage
+    from rag.schema import Passage
     from rag.dedup import Location
     from rag.loading import Document
     from rag.store import FORMAT_VERSION, Manifest, write_lock, write_version

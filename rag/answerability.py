@@ -10,47 +10,37 @@ Two checks stop that, cheapest first:
 """
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from .generation import Generator
-from .prompting import ContextItem, judge_messages
+from .keyword import pos_tags
+from .prompting import judge_messages
+from .reportmeta import PLACE_END, YEAR, is_generic_place
+from .schema import ContextItem
 from .textnorm import normalize
-
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_PLACE_SUFFIX = re.compile(r"(市|省|区|县|州|镇|乡)$")
-_GENERIC_PLACES = {"全市", "全省", "全国", "市", "省", "区", "县", "本市", "我市", "中国"}
-
-
-@lru_cache(maxsize=1)
-def _posseg():
-    from .keyword import _jieba
-
-    _jieba()
-    import jieba.posseg
-
-    return jieba.posseg
 
 
 def missing_constraints(question: str, context: list[ContextItem]) -> list[str]:
-    """Years and place names the question asks about that no passage (or its title) mentions."""
-    text = normalize(" ".join(f"{c.hit.passage.title} {c.hit.passage.path} {c.hit.passage.text}" for c in context))
+    """Years and place names the question asks about that no passage (or its report) mentions."""
+    text = normalize(" ".join(f"{c.hit.passage.title} {c.hit.passage.scope} {c.hit.passage.path} {c.hit.passage.text}"
+                              for c in context))
     q = normalize(question)
-    missing = [y + "年" for y in _YEAR.findall(q) if y not in text]
-    for word, flag in _posseg().lcut(q):
+    missing = [y + "年" for y in YEAR.findall(q) if y not in text]
+    for word, flag in pos_tags(q):
         # jieba tags many non-places as ns (午休, 新建): trust only names with a place suffix
-        if flag == "ns" and len(word) >= 3 and _PLACE_SUFFIX.search(word) and word not in _GENERIC_PLACES:
-            stem = re.sub(r"(市|省|区|县)$", "", word)
+        if flag == "ns" and len(word) >= 3 and PLACE_END.search(word) and not is_generic_place(word):
+            stem = PLACE_END.sub("", word)
             if stem and stem not in text:
                 missing.append(word)
     return missing
 
 
-def judge(generator: Generator, question: str, context: list[ContextItem], tries: int = 2) -> float:
-    """The best judge score over the first `tries` passages (stops at the first clear yes)."""
+def judge(generator: Generator, question: str, context: list[ContextItem], labelled: bool = False,
+          tries: int = 2) -> float:
+    """The best judge score over the first `tries` passages (stops at the first clear yes).
+    `labelled`: the excerpt is shown with its report's label, so the judge sees whose figure it is."""
     best = float("-inf")
     for item in context[:tries]:
-        best = max(best, generator.yes_no(judge_messages(question, item.excerpt)))
+        owner = f"【{item.hit.passage.scope}】" if labelled and item.hit.passage.scope else ""
+        best = max(best, generator.yes_no(judge_messages(question, owner + item.excerpt)))
         if best > 2.5:  # a clear yes: no need to ask about the next passage
             break
     return best

@@ -8,57 +8,22 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from dataclasses import dataclass, field
 from typing import Iterator
 
 from .answerability import judge, missing_constraints
-from .citations import Citation, check_answer
+from .citations import check_answer
 from .config import Config
 from .errors import BadInput
 from .generation import Generator
 from .models import profile_spec
-from .prompting import REFUSAL, ContextItem, build_messages, judge_messages, select_context, translation_messages
-from .retrieval import Hit, Retrieval, Retriever
+from .prompting import REFUSAL, build_messages, judge_messages, select_context, translation_messages
+from .retrieval import Retriever
+from .schema import Answer, Checked, Event, Retrieval, Scope
+from .scoping import out_of_scope_answer
+from .textnorm import HAN
 
 _FOLLOWUP = re.compile(r"^(?:那|那么|那它|它|它们|其|其中|这|这些|这个|那个|那些|他们|她们|还有|另外|此外|同时|分别|以及|and\b|what about\b)",
                        re.IGNORECASE)
-
-
-@dataclass
-class Answer:
-    question: str
-    standalone_question: str  # the question as retrieved for (follow-ups rewritten)
-    text: str
-    refused: bool
-    citations: list[Citation]
-    hits: list[Hit]  # every retrieved passage, in rank order
-    context: list[ContextItem]  # what the model saw, numbered [1]…[n]
-    unsupported_numbers: list[str]
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    index_version: str = ""
-    checks: dict = field(default_factory=dict)  # why it was refused early: missing years/places, judge score
-
-    def to_json(self) -> dict:
-        return {
-            "question": self.question,
-            "standalone_question": self.standalone_question,
-            "answer": self.text,
-            "refused": self.refused,
-            "citations": [{"n": c.n, "passage_id": c.passage.id, "doc": c.passage.title, "section": c.passage.path,
-                           "text": c.passage.text, "start": c.passage.start, "end": c.passage.end,
-                           "score": round(c.score, 4)} for c in self.citations],
-            "unsupported_numbers": self.unsupported_numbers,
-            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-            "checks": self.checks,
-        }
-
-
-@dataclass(frozen=True)
-class Event:
-    """kind: 'retrieved' (data: Retrieval), 'token' (data: str), 'answer' (data: Answer)."""
-
-    kind: str
-    data: object
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -97,13 +62,10 @@ def model_question(question: str, history: list[dict] | None) -> str:
     return f"{question}（上一个问题是：{previous}）" if previous else question
 
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
 def is_foreign(text: str) -> bool:
     """Mostly Latin letters and no Chinese: the reports are Chinese, so retrieve with a translation."""
     letters = sum(c.isascii() and c.isalpha() for c in text)
-    return not _CJK.search(text) and letters >= max(6, 0.5 * len(text.replace(" ", "")))
+    return not HAN.search(text) and letters >= max(6, 0.5 * len(text.replace(" ", "")))
 
 
 class Answerer:
@@ -120,21 +82,29 @@ class Answerer:
         if self.generator is not None and is_foreign(query):
             query = asked = self.translate(query)
             timings["translate"] = (time.perf_counter() - t0) * 1000
-        retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k)
+        scope = self.scope_for(question, query)
+        retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k,
+                                                     None if scope.uncovered else scope)
         timings["retrieve"] = retrieval.seconds * 1000
         yield Event("retrieved", retrieval)
+        reports = self.retriever.version.reports
+        labelled = len(reports) > 1  # several reports: every passage says whose it is
         context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars)
                    if retrieval.relevant else [])
         raw = REFUSAL
         checks: dict = {}
-        if context and (missing := missing_constraints(asked, context)):
-            checks["missing"] = missing  # asks about a year or place the reports do not cover
+        if scope.named:
+            checks["scope"] = list(scope.named)
+        if scope.uncovered:
+            checks["out_of_scope"] = list(scope.uncovered)  # a body, place or year no report covers
             context = []
-        spec = profile_spec(self.config.profile)
-        judge_min = self.config.judge_min if self.config.judge_min is not None else spec.judge_min
+        if context and (missing := missing_constraints(asked, context)):
+            checks["missing"] = missing  # asks about a year or place the passages do not mention
+            context = []
+        judge_min = self.judge_min
         if context and self.generator is not None and judge_min is not None:
             t1 = time.perf_counter()
-            checks["judge"] = round(judge(self.generator, asked, context), 3)
+            checks["judge"] = round(judge(self.generator, asked, context, labelled), 3)
             timings["judge"] = (time.perf_counter() - t1) * 1000
             if checks["judge"] < judge_min:
                 context = []
@@ -142,19 +112,41 @@ class Answerer:
             if self.generator is None:
                 raise BadInput("No generator loaded: this Answerer only retrieves.")
             pieces = []
-            messages = build_messages(asked, context, spec.examples)
+            messages = build_messages(asked, context, self.spec.examples, labelled)
             for piece in self.generator.stream(messages, self.config.max_new_tokens):
                 if not pieces:
                     timings["first_token"] = (time.perf_counter() - t0) * 1000
                 pieces.append(piece)
                 yield Event("token", piece)
             raw = "".join(pieces)
-        checked = check_answer(raw, [c.hit.passage for c in context], [c.hit.score for c in context], query)
+        checked = check_answer(raw, [c.hit.passage for c in context], [c.hit.score for c in context], query,
+                               scope.doc_ids if scope.restricted else None, reports if labelled else None)
+        if checked.wrong_report_numbers:
+            checks["wrong_report"] = checked.wrong_report_numbers
+        if scope.uncovered:
+            checked = Checked(out_of_scope_answer(scope, reports), True, [], [])
         timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
-                                     retrieval.index_version, checks))
+                                     retrieval.index_version, checks, checked.wrong_report_numbers))
+
+    def scope_for(self, question: str, query: str) -> Scope:
+        """The reports a question asks about. Its own words decide; a follow-up that names no one
+        keeps the conversation's scope ("那其中女性多少？" after a question about 澄州市)."""
+        scope = self.retriever.scope(question)
+        if not scope.restricted and not scope.uncovered and query != question:
+            scope = self.retriever.scope(query)
+        return scope
+
+    @property
+    def spec(self):
+        return profile_spec(self.config.profile)
+
+    @property
+    def judge_min(self) -> float | None:
+        """The refusal threshold of the judge: the config's, else the profile's (None: no judge)."""
+        return self.config.judge_min if self.config.judge_min is not None else self.spec.judge_min
 
     def warm_up(self) -> None:
         """Evaluate the fixed start of the prompts (instructions, worked examples) once at start-up,
@@ -162,18 +154,17 @@ class Answerer:
         holds that prefix (bench.budget, default profile: first answer's first token 17.8 s → 11.7 s)."""
         if self.generator is None:
             return
-        spec = profile_spec(self.config.profile)
-        judge_min = self.config.judge_min if self.config.judge_min is not None else spec.judge_min
-        if judge_min is not None:
+        labelled = len(self.retriever.version.reports) > 1
+        if self.judge_min is not None:
             self.generator.yes_no(judge_messages("预热", "预热"))
-        for _ in self.generator.stream(build_messages("预热", [], spec.examples), 1):
+        for _ in self.generator.stream(build_messages("预热", [], self.spec.examples, labelled), 1):
             pass
 
     def translate(self, question: str) -> str:
         """The question in Chinese (the model translates it); the original if that fails."""
         out = "".join(self.generator.stream(translation_messages(question), 64)).strip()
         line = out.splitlines()[0].strip(" \"'“”「」") if out else ""
-        return line if _CJK.search(line) else question
+        return line if HAN.search(line) else question
 
     def answer(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Answer:
         for event in self.stream(question, history, top_k):

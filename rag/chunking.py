@@ -8,32 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 
-from .dedup import Location, ParagraphGroup
-from .structure import PATH_SEP, Paragraph
-from .textnorm import normalize
+from .schema import Location, Paragraph, ParagraphGroup, Passage
+from .textnorm import PATH_SEP, SENTENCE_END, normalize
 
-_SENTENCE_END = re.compile(r"[。！？；;!?]+[”’」』)）\"']*")
 _CLAUSE_END = re.compile(r"[,，、:：]")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """The unit that is embedded, retrieved and cited."""
-
-    id: str  # content hash of the normalised text: stable across rebuilds
-    doc_id: str
-    title: str
-    path: str  # heading path, e.g. "一、… › (五)…"
-    text: str
-    start: int  # offsets into the first source document's text
-    end: int
-    sources: tuple[Location, ...]  # every place this text occurs (first = start/end above)
-
-    def embed_text(self) -> str:
-        """What the embedder sees: the heading path gives a bare paragraph its topic."""
-        return f"{self.path}\n{self.text}" if self.path else self.text
 
 
 def passage_id(text: str) -> str:
@@ -63,7 +42,7 @@ def _safe_cut(text: str, start: int, limit: int) -> int:
 def _units(text: str, limit: int) -> list[tuple[int, int]]:
     """Sentences, with over-long ones broken at clauses, then (last resort) at a safe point."""
     units = []
-    for s, e in _spans(text, _SENTENCE_END):
+    for s, e in _spans(text, SENTENCE_END):
         if e - s <= limit:
             units.append((s, e))
             continue
@@ -106,8 +85,11 @@ def _shift(copy: Paragraph, rep: Paragraph, s: int, e: int) -> Location:
     return Location(copy.doc_id, copy.start, copy.end)
 
 
-def chunk_groups(groups: list[ParagraphGroup], titles: dict[str, str], max_chars: int, overlap: int) -> list[Passage]:
-    """Passages for every kept paragraph; identical chunks from different paragraphs merge by id."""
+def chunk_groups(groups: list[ParagraphGroup], titles: dict[str, str], max_chars: int, overlap: int,
+                 scopes: dict[str, str] | None = None) -> list[Passage]:
+    """Passages for every kept paragraph; identical chunks from different paragraphs merge by id.
+    `scopes`: each report's label (ReportInfo.label), carried by its passages."""
+    scopes = scopes or {}
     passages: dict[str, Passage] = {}
     for g in groups:
         p = g.paragraph
@@ -124,5 +106,5 @@ def chunk_groups(groups: list[ParagraphGroup], titles: dict[str, str], max_chars
                 passages[pid] = Passage(**{**old.__dict__, "sources": old.sources + locs})
                 continue
             passages[pid] = Passage(pid, p.doc_id, titles.get(p.doc_id, ""), PATH_SEP.join(p.path), text,
-                                    p.start + s, p.start + e, locs)
+                                    p.start + s, p.start + e, locs, scopes.get(p.doc_id, ""))
     return list(passages.values())

@@ -11,38 +11,21 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .chunking import Passage
 from .prompting import REFUSAL
-from .textnorm import normalize, numbers_with_units
+from .schema import Checked, Citation, Passage, ReportInfo
+from .scoping import aliases
+from .textnorm import MARKER, bigrams, normalize, numbers_with_units, sentences
 
 _ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
-_MARKER = re.compile(r"\[(\d{1,2})\]")
-_SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]?")
 _REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
                            r"|没有找到与该问题相关|无法(?:回答|确定|找到)|未提供相关|没有提供相关")
 MIN_OVERLAP = 0.35
 MIN_NEW_BIGRAMS = 4
 
 
-@dataclass(frozen=True)
-class Citation:
-    n: int  # the marker number as it appears in the answer text
-    passage: Passage
-    score: float
-
-
-@dataclass(frozen=True)
-class Checked:
-    text: str
-    refused: bool
-    citations: list[Citation]
-    unsupported_numbers: list[str]
-
-
 def is_refusal(text: str) -> bool:
-    stripped = _MARKER.sub("", normalize(text)).strip()
+    stripped = MARKER.sub("", normalize(text)).strip()
     return not stripped or bool(_REFUSAL_CUES.search(stripped[:40]))
 
 
@@ -52,11 +35,6 @@ def normalize_markers(text: str, n_passages: int) -> str:
         nums = [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
         return "".join(f"[{x}]" for x in nums if 1 <= x <= n_passages)
     return _ANY_MARKER.sub(expand, text)
-
-
-def _bigrams(text: str) -> set[str]:
-    t = re.sub(r"\W", "", normalize(text))
-    return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
 def _numbers(p: Passage) -> set[str]:
@@ -71,7 +49,7 @@ def _supporting_passage(body: str, cited: list[int], grams: list[set], numbers: 
     candidates = [i for i in range(len(grams)) if claimed <= numbers[i]] if claimed else list(range(len(grams)))
     if not candidates:
         return None  # no passage holds these numbers: reported as unsupported instead
-    sg = _bigrams(body)
+    sg = bigrams(body)
     best = max(candidates, key=lambda i: len(sg & grams[i]))
     if not cited and not claimed and (len(sg) < 4 or len(sg & grams[best]) / len(sg) < MIN_OVERLAP):
         return None  # an unmarked sentence that copies nothing clearly
@@ -87,14 +65,14 @@ def cite_sentences(text: str, passages: list[Passage]) -> str:
     """
     if not passages:
         return text
-    grams = [_bigrams(p.text) for p in passages]
+    grams = [bigrams(p.text) for p in passages]
     numbers = [_numbers(p) for p in passages]
     out = []
-    for sentence in _SENTENCE.findall(text):
-        bare = _MARKER.sub("", sentence)
+    for sentence in sentences(text):
+        bare = MARKER.sub("", sentence)
         body = bare.rstrip("。！？!?；;\n ")
         if body.strip():
-            cited = [int(m) - 1 for m in _MARKER.findall(sentence)]
+            cited = [int(m) - 1 for m in MARKER.findall(sentence)]
             best = _supporting_passage(body, cited, grams, numbers)
             if best is not None:
                 sentence = body + f"[{best + 1}]" + bare[len(body):]
@@ -105,21 +83,50 @@ def cite_sentences(text: str, passages: list[Passage]) -> str:
 def is_echo(answer: str, question: str, passages: list[Passage]) -> bool:
     """An 'answer' that only restates the question: no number and almost no words of its own
     taken from the passages (small models do this when the passages lack the answer)."""
-    body = _MARKER.sub("", answer)
+    body = MARKER.sub("", answer)
     if set(numbers_with_units(body)) - set(numbers_with_units(question)):
         return False
-    context = set().union(*(_bigrams(p.text) for p in passages)) if passages else set()
-    return len((_bigrams(body) - _bigrams(question)) & context) < MIN_NEW_BIGRAMS
+    context = set().union(*(bigrams(p.text) for p in passages)) if passages else set()
+    return len((bigrams(body) - bigrams(question)) & context) < MIN_NEW_BIGRAMS
 
 
-def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "") -> Checked:
-    """The answer as shown to people, with its citations and unsupported numbers."""
+def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]) -> str:
+    """Name the report behind every sentence that states a figure and does not name its owner.
+
+    Several reports of one genre state the same kinds of figures: "全区共聘任156名法治副校长[1]" is
+    only true of one district, so it becomes "据澄州市云溪区教育局2024年度报告，全区…[1]".
+    """
+    out = []
+    for sentence in sentences(text):
+        cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
+        owners = [reports[d] for d in dict.fromkeys(p.doc_id for p in cited) if d in reports]
+        if owners and numbers_with_units(MARKER.sub("", sentence)):
+            named = normalize(sentence)
+            unnamed = [o for o in owners if (o.body or o.place)
+                       and not any(alias in named for alias in aliases(o))]
+            if unnamed:
+                lead = len(sentence) - len(sentence.lstrip())
+                source = "、".join(f"{o.body or o.place}{'、'.join(map(str, o.years))}{'年度' if o.years else ''}报告"
+                                   for o in unnamed)
+                sentence = f"{sentence[:lead]}据{source}，{sentence[lead:]}"
+        out.append(sentence)
+    return "".join(out)
+
+
+def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "",
+                 scope: frozenset[str] | None = None, reports: dict[str, ReportInfo] | None = None) -> Checked:
+    """The answer as shown to people, with its citations and unsupported numbers.
+
+    `scope`: the reports the question asks about; a figure that only a cited passage of another
+    report holds is never shown as fact (the answer becomes a refusal naming it).
+    `reports`: the identities of the indexed reports when there are several: every figure is then
+    attributed to its report (`attribute`)."""
     text = normalize_markers(raw.strip(), len(passages))
     if is_refusal(text) or (question and is_echo(text, question, passages)):
         return Checked(REFUSAL, True, [], [])
     text = cite_sentences(text, passages)
     cited = []
-    for m in _MARKER.finditer(text):
+    for m in MARKER.finditer(text):
         n = int(m.group(1))
         if n not in cited:
             cited.append(n)
@@ -127,6 +134,14 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     evidence = set()
     for c in citations:
         evidence.update(numbers_with_units(f"{c.passage.path} {c.passage.text}"))
-    claimed = numbers_with_units(_MARKER.sub("", text))
+    claimed = numbers_with_units(MARKER.sub("", text))
     unsupported = list(dict.fromkeys(n for n in claimed if n not in evidence))
+    if scope is not None:
+        wrong = [n for n in dict.fromkeys(claimed)
+                 if (holders := [c.passage for c in citations if n in _numbers(c.passage)])
+                 and not any(p.doc_ids & scope for p in holders)]
+        if wrong:
+            return Checked(REFUSAL, True, [], [], wrong)
+    if reports:
+        text = attribute(text, passages, reports)
     return Checked(text, False, citations, unsupported)

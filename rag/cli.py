@@ -36,10 +36,17 @@ LlmModelOpt = typer.Option(None, "--llm-model", help="--backend openai: model na
 
 
 def _config(profile=None, models_dir=None, index=None, **more) -> Config:
+    """Env vars, then flags; an index built from another reports folder keeps using that folder
+    unless --source or RAG_SOURCE_DIR names one."""
+    from .store import remembered_source
+
     try:
-        return Config.from_env().with_(profile=profile, models_dir=models_dir, index_root=index, **more)
+        cfg = Config.from_env().with_(profile=profile, models_dir=models_dir, index_root=index, **more)
     except ValueError as e:
         raise typer.BadParameter(str(e))
+    if more.get("source_dir") is None and not os.environ.get("RAG_SOURCE_DIR"):
+        cfg = cfg.with_(source_dir=remembered_source(cfg.index_dir))
+    return cfg
 
 
 def _bar(total, desc: str, unit: str = "it", scale: bool = False):
@@ -215,9 +222,14 @@ def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = Prof
     for p in v.passages:
         for doc_id in {loc.doc_id for loc in p.sources}:
             counts[doc_id] = counts.get(doc_id, 0) + 1
+    typer.echo(f"source:    {m.source_dir or cfg.source_dir}")
     for d in v.documents:
+        info = d["info"]
         typer.echo(f"  {d['doc_id']}  {counts.get(d['doc_id'], 0):>5} passages  {d['published'] or '—':<19} "
                    f"{d['title']}  ({_short(d['path'], cfg)})")
+        typer.echo(f"      body: {info.body or '?'}  place: {info.place or '?'}"
+                   f"{'  region: ' + info.region if info.region else ''}  "
+                   f"years: {', '.join(map(str, info.years)) or '?'}")
     pending = pending_changes(m.documents)
     indexed = {Path(p).resolve() for p in m.documents}
     if cfg.source_dir.is_dir():
@@ -228,6 +240,40 @@ def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = Prof
     if v.fallback_from:
         typer.secho(f"warning: version {v.fallback_from} is damaged; {v.version} answers instead. "
                     "Run `rag index rebuild`.", fg="yellow")
+
+
+@index_app.command("meta")
+def index_meta(report_key: str = typer.Argument(..., metavar="DOC_ID_OR_PATH",
+                                                help="A report's id (or its first 4+ characters), path or file name."),
+               body: Optional[str] = typer.Option(None, "--body", help="Issuing body, e.g. 澄州市云溪区教育局."),
+               place: Optional[str] = typer.Option(None, "--place", help="The place it covers, e.g. 云溪区."),
+               region: Optional[str] = typer.Option(None, "--region", help="The place containing it, e.g. 澄州市."),
+               years: Optional[str] = typer.Option(None, "--years", help="Year(s) it reports on: 2024 or 2023,2024."),
+               title: Optional[str] = typer.Option(None, "--title", help="The report's title."),
+               published: Optional[str] = typer.Option(None, "--published", help="Publish date."),
+               source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
+               profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt):
+    """Show a report's identity (body, place, years) or correct it; a correction is kept in
+    `<report file>.meta.json` beside the report and applied at once (its passages are re-embedded)."""
+    from .indexing import resolve_report
+    from .reportmeta import write_override
+    from .store import open_index
+
+    cfg = _config(profile, models_dir, index, source_dir=source)
+    doc = resolve_report(open_index(cfg.index_dir), report_key)
+    changes = {"body": body, "place": place, "region": region, "title": title, "published": published}
+    if years is not None:
+        try:
+            changes["years"] = [int(y) for y in years.replace("，", ",").split(",") if y.strip()]
+        except ValueError:
+            raise BadInput(f"--years {years!r}: give years as numbers, e.g. 2024 or 2023,2024.") from None
+    if any(v is not None for v in changes.values()):
+        sidecar = write_override(Path(doc["path"]), changes)
+        typer.echo(f"saved {sidecar}")
+        build(cfg)
+        doc = resolve_report(open_index(cfg.index_dir), doc["path"])
+    typer.echo(json.dumps({"doc_id": doc["doc_id"], "path": doc["path"], **doc["info"].to_json()},
+                          ensure_ascii=False, indent=1))
 
 
 @index_app.command("verify")
@@ -353,8 +399,20 @@ def ensure_index(cfg: Config) -> None:
         _print_build(report, cfg)
 
 
+def eval_index_root(source: Path) -> Path:
+    """Where `rag eval --source DIR` keeps the index of DIR: its own, beside the product's."""
+    try:
+        name = str(source.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        name = str(source.resolve())
+    return PROJECT_ROOT / "index" / "eval" / name.strip("/").replace("/", "_")
+
+
 @app.command("eval")
-def eval_cmd(qa: Path = typer.Option(PROJECT_ROOT / "eval" / "qa.jsonl", "--qa", help="QA file (JSON lines; see eval/README.md)."),
+def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON lines; see eval/README.md); default "
+                                               "eval/qa.jsonl, or the qa.jsonl beside --source's folder."),
+             source: Optional[Path] = typer.Option(None, "--source", help="Run against this folder of reports, with an "
+                                                   "index of its own (e.g. eval/multi/reports)."),
              profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
              models_dir: Optional[Path] = ModelsDirOpt,
              top_k: Optional[int] = typer.Option(None, "--top-k", "-k", help="Passages to retrieve (default 4)."),
@@ -371,6 +429,9 @@ def eval_cmd(qa: Path = typer.Option(PROJECT_ROOT / "eval" / "qa.jsonl", "--qa",
     from . import evaluation as ev
     from .pipeline import load_answerer
 
+    if qa is None:
+        beside = source.resolve().parent / "qa.jsonl" if source is not None else None
+        qa = beside if beside is not None and beside.exists() else PROJECT_ROOT / "eval" / "qa.jsonl"
     items = ev.load_qa(qa)[:limit]
     old = None
     if previous is not None:
@@ -378,9 +439,17 @@ def eval_cmd(qa: Path = typer.Option(PROJECT_ROOT / "eval" / "qa.jsonl", "--qa",
             old = json.loads(previous.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise BadInput(f"--compare {previous}: cannot read it as an eval JSON file ({e}).") from None
-    cfg = _config(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
+    if source is not None:
+        if not source.is_dir():
+            raise BadInput(f"--source {source}: not a folder of reports.")
+        index = index or eval_index_root(source)
+    cfg = _config(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model,
+                  source_dir=source)
     k = top_k or cfg.top_k
-    ensure_index(cfg)
+    if source is not None:
+        build(cfg)  # incremental: nothing to do when the folder is unchanged
+    else:
+        ensure_index(cfg)
     answerer = load_answerer(cfg, generate=not retrieval_only)
     bar = tqdm(total=len(items), desc=f"eval {cfg.profile}", unit="q", file=sys.stderr, dynamic_ncols=True)
     tally = {"done": 0, "correct": 0, "answerable": 0, "hit3": 0}
@@ -402,7 +471,8 @@ def eval_cmd(qa: Path = typer.Option(PROJECT_ROOT / "eval" / "qa.jsonl", "--qa",
     summary = ev.summarize(results, cfg.profile, k, interrupted)
     if interrupted:
         typer.secho(f"Interrupted: {len(results)} of {len(items)} items done; writing those.", fg="yellow", err=True)
-    typer.echo(json.dumps({key: summary[key] for key in ("n", "profile", "retrieval", "answer", "latency_ms")},
+    typer.echo(json.dumps({key: summary[key] for key in ("n", "profile", "retrieval", "answer", "latency_ms", "by_category")
+                           if summary.get(key)},
                           ensure_ascii=False, indent=1))
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,29 +11,12 @@ or a corrected figure in a new edition, must each keep their own numbers.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .structure import Paragraph
+from .schema import Paragraph, ParagraphGroup
 from .textnorm import normalize, numbers_with_units
 
 NGRAM = 4
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a passage's text occurs: a document and character offsets into its text."""
-
-    doc_id: str
-    start: int
-    end: int
-
-
-@dataclass
-class ParagraphGroup:
-    """One kept paragraph and every place its text (or a near copy) appears."""
-
-    paragraph: Paragraph
-    copies: list[Paragraph] = field(default_factory=list)
 
 
 @dataclass

@@ -15,9 +15,9 @@ from typing import Callable
 
 from .answering import Answerer, standalone
 from .errors import BadInput
-from .textnorm import normalize, numbers_with_units
+from .textnorm import MARKER, char_bigrams, normalize, numbers_with_units
 
-TYPES = ("number", "fact", "list", "plan", "paraphrase", "english", "unanswerable", "followup")
+TYPES = ("number", "fact", "list", "plan", "paraphrase", "english", "unanswerable", "followup", "unscoped")
 FIELDS = ("id", "type", "question", "answer", "must", "evidence")
 EVIDENCE_COVERAGE = 0.8  # share of the evidence's character bigrams a passage must hold when it is split
 
@@ -31,6 +31,15 @@ class QAItem:
     must: list[str]
     evidence: str
     history: list[dict] = field(default_factory=list)
+    # A set over several reports (eval/multi) says whose report answers: a file name, a list of
+    # them (an unscoped question), or "" (no report does: refuse).
+    report: str | list[str] = ""
+    category: str = ""
+    alternatives: list[dict] = field(default_factory=list)  # unscoped: [{"report","must","names","evidence"}]
+
+    @property
+    def reports(self) -> list[str]:
+        return [self.report] if isinstance(self.report, str) and self.report else list(self.report or [])
 
 
 def load_qa(path: Path) -> list[QAItem]:
@@ -62,11 +71,21 @@ def load_qa(path: Path) -> list[QAItem]:
         history = obj.get("history") or []
         if not isinstance(history, list) or not all(isinstance(h, dict) and "question" in h for h in history):
             raise BadInput(f"{where}: 'history' must be a list of {{\"question\", \"answer\"}} objects.")
+        report = obj.get("report", "")
+        if not (isinstance(report, str) or isinstance(report, list) and all(isinstance(r, str) for r in report)):
+            raise BadInput(f"{where}: 'report' must be a file name or a list of file names.")
+        alternatives = obj.get("alternatives") or []
+        if obj["type"] == "unscoped" and not alternatives:
+            raise BadInput(f"{where}: an unscoped item needs 'alternatives' (one per report that answers it).")
+        if not isinstance(alternatives, list) or not all(
+                isinstance(a, dict) and isinstance(a.get("must"), list) and isinstance(a.get("names"), list)
+                for a in alternatives):
+            raise BadInput(f"{where}: 'alternatives' must be a list of {{\"report\", \"must\", \"names\"}} objects.")
         if obj["id"] in seen:
             raise BadInput(f"{where}: duplicate id {obj['id']!r} (first on line {seen[obj['id']]}).")
         seen[obj["id"]] = no
         items.append(QAItem(str(obj["id"]), obj["type"], obj["question"], obj["answer"], obj["must"],
-                            obj["evidence"], history))
+                            obj["evidence"], history, report, str(obj.get("category") or ""), alternatives))
     if not items:
         raise BadInput(f"{path}: no questions in the file.")
     return items
@@ -76,7 +95,6 @@ def load_qa(path: Path) -> list[QAItem]:
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_NUMBER = re.compile(r"[一二两三四五六七八九十]{1,3}(?=[年次个所名件项人家大届批])")
-_MARKERS = re.compile(r"\[\d{1,2}\]")
 
 
 def _cn_to_int(s: str) -> int | None:
@@ -90,7 +108,7 @@ def _cn_to_int(s: str) -> int | None:
 
 def match_form(text: str) -> str:
     """Normalised for matching: NFKC, no whitespace or markers, Chinese numerals ≤ 99 as digits."""
-    text = _MARKERS.sub("", normalize(text))
+    text = MARKER.sub("", normalize(text))
     text = _CN_NUMBER.sub(lambda m: str(v) if (v := _cn_to_int(m.group())) is not None else m.group(), text)
     return re.sub(r"\s+", "", text)
 
@@ -116,7 +134,7 @@ def contains_evidence(passage_text: str, evidence: str) -> bool:
         return False
     if e in p:
         return True
-    grams = {e[i:i + 2] for i in range(len(e) - 1)}
+    grams = char_bigrams(e)
     return bool(grams) and len([g for g in grams if g in p]) / len(grams) >= EVIDENCE_COVERAGE
 
 
@@ -156,6 +174,8 @@ class ItemResult:
     timings_ms: dict
     retrieved: list[str] = field(default_factory=list)  # passage texts, for the failure report
     checks: dict = field(default_factory=dict)  # the answerability checks (judge score, missing terms)
+    category: str = ""
+    wrong_report: list[str] = field(default_factory=list)  # figures taken from a report the item does not name
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -167,27 +187,81 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(v[lo] + (v[hi] - v[lo]) * (k - lo), 1)
 
 
-def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool) -> ItemResult:
+@dataclass(frozen=True)
+class Shelf:
+    """The indexed reports by file name: their doc ids and the figures each one states, to tell
+    whether an answer's figure came from the report the item names (eval/multi)."""
+
+    doc_ids: dict[str, str]
+    numbers: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, answerer: Answerer) -> "Shelf":
+        version = answerer.retriever.refresh()
+        names = {Path(d["path"]).name: d for d in version.documents}
+        return cls({n: d["doc_id"] for n, d in names.items()},
+                   {n: set(numbers_with_units(version.document(d["path"]).text)) for n, d in names.items()})
+
+    def holds(self, passage, report: str) -> bool:
+        return self.doc_ids.get(report) in passage.doc_ids
+
+    def wrong_report(self, answer: str, question: str, reports: list[str]) -> list[str]:
+        """Figures of the answer that the named reports do not state but another report does."""
+        if len(self.numbers) < 2:
+            return []
+        asked = set(numbers_with_units(question))
+        allowed = set().union(*(self.numbers.get(r, set()) for r in reports))
+        others = set().union(*(v for k, v in self.numbers.items() if k not in reports))
+        return [n for n in dict.fromkeys(numbers_with_units(MARKER.sub("", answer)))
+                if n not in asked and n not in allowed and n in others]
+
+
+def _hit_rank(item: QAItem, hits, shelf: Shelf | None) -> int | None:
+    """Rank of the first passage holding the evidence (of the item's report, when it names one)."""
+    wanted = [(a.get("evidence", ""), a.get("report", "")) for a in item.alternatives] or [(item.evidence, item.report)]
+    for h in hits:
+        for evidence, report in wanted:
+            if evidence and contains_evidence(h.passage.text, evidence) and (
+                    shelf is None or not isinstance(report, str) or not report or shelf.holds(h.passage, report)):
+                return h.rank
+    return None
+
+
+def is_correct(item: QAItem, answer_text: str, refused: bool) -> bool:
+    if item.type == "unanswerable":
+        return refused
+    if refused:
+        return False
+    if item.alternatives:  # any one report's figures, attributed to that report
+        return any(all(contains_must(answer_text, m) for m in alt["must"])
+                   and (not alt["names"] or any(match_form(n) in match_form(answer_text) for n in alt["names"]))
+                   for alt in item.alternatives)
+    return all(contains_must(answer_text, m) for m in item.must)
+
+
+def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
+             shelf: Shelf | None = None) -> ItemResult:
     if retrieval_only:
         t0 = time.perf_counter()
-        hits = answerer.retriever.search(standalone(item.question, item.history), top_k).hits
+        query = standalone(item.question, item.history)
+        scope = answerer.scope_for(item.question, query)
+        hits = answerer.retriever.search(query, top_k, None if scope.uncovered else scope).hits
         timings = {"retrieve": (time.perf_counter() - t0) * 1000}
         answer = None
     else:
         answer = answerer.answer(item.question, item.history, top_k)
         hits, timings = answer.hits, answer.timings_ms
-    hit_rank = next((h.rank for h in hits if item.evidence and contains_evidence(h.passage.text, item.evidence)), None)
-    result = ItemResult(item.id, item.type, item.question, None, None, hit_rank, None, [], [], None,
-                        {k: round(v, 1) for k, v in timings.items()}, [h.passage.text for h in hits])
+    result = ItemResult(item.id, item.type, item.question, None, None, _hit_rank(item, hits, shelf), None, [], [],
+                        None, {k: round(v, 1) for k, v in timings.items()}, [h.passage.text for h in hits],
+                        category=item.category)
     if answer is None:
         return result
     result.answer_given, result.refused, result.checks = answer.text, answer.refused, answer.checks
-    if item.type == "unanswerable":
-        result.correct = answer.refused
-    else:
-        result.correct = not answer.refused and all(contains_must(answer.text, m) for m in item.must)
+    result.correct = is_correct(item, answer.text, answer.refused)
     result.rouge_l = round(rouge_l(answer.text, item.answer), 4)
     result.unsupported_numbers = answer.unsupported_numbers
+    if shelf is not None and not answer.refused:
+        result.wrong_report = shelf.wrong_report(answer.text, item.question, item.reports)
     for c in answer.citations:
         supports = bool(item.evidence) and (contains_evidence(c.passage.text, item.evidence) or
                                             (item.must and all(contains_must(c.passage.text, m) for m in item.must)))
@@ -211,6 +285,7 @@ def _answer_metrics(results: list[ItemResult]) -> dict:
         "refusal_precision": round(sum(r.type == "unanswerable" for r in refused) / len(refused), 4) if refused else None,
         "refusal_recall": round(sum(r.refused for r in unanswerable) / len(unanswerable), 4) if unanswerable else None,
         "unsupported_numbers": sum(len(r.unsupported_numbers) for r in answered),
+        "wrong_report_answers": sum(bool(r.wrong_report) for r in answered),
     }
 
 
@@ -247,6 +322,9 @@ def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: 
                        for p, q in (("p50", 0.5), ("p95", 0.95))},
         "by_type": {t: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)} for t in TYPES
                     if (rs := [r for r in results if r.type == t])},
+        "by_category": {c: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)}
+                        for c in dict.fromkeys(r.category for r in results if r.category)
+                        if (rs := [r for r in results if r.category == c])},
         "items": [asdict(r) for r in results],
     }
 
@@ -255,9 +333,10 @@ def run_eval(answerer: Answerer, items: list[QAItem], top_k: int, retrieval_only
              on_result: Callable[[ItemResult], None] | None = None) -> tuple[list[ItemResult], bool]:
     """Results so far and whether the run was interrupted (Ctrl-C keeps what was done)."""
     results = []
+    shelf = Shelf.of(answerer) if any(i.report or i.alternatives for i in items) else None
     try:
         for item in items:
-            results.append(run_item(answerer, item, top_k, retrieval_only))
+            results.append(run_item(answerer, item, top_k, retrieval_only, shelf))
             if on_result:
                 on_result(results[-1])
     except KeyboardInterrupt:
@@ -275,7 +354,7 @@ def compare(current: dict, previous: dict) -> list[str]:
         for key, now in (current.get(group) or {}).items():
             before = (previous.get(group) or {}).get(key)
             if isinstance(now, (int, float)) and isinstance(before, (int, float)) and now != before:
-                lower_better = group == "latency_ms" or key == "unsupported_numbers"
+                lower_better = group == "latency_ms" or key in ("unsupported_numbers", "wrong_report_answers")
                 better = (now < before) if lower_better else (now > before)
                 lines.append(f"{'better' if better else 'worse '}  {group}.{key}: {before} → {now}")
     old = {i["id"]: i for i in previous.get("items", [])}
@@ -309,12 +388,14 @@ def write_report(summary: dict, items: list[QAItem], directory: Path) -> tuple[P
             md += [f"## {group}", "", "| metric | value |", "|---|---|"]
             md += [f"| {k} | {v} |" for k, v in values.items()]
             md.append("")
-    if summary["by_type"] and any(len(v) > 1 for v in summary["by_type"].values()):
-        keys = [k for k in next(iter(summary["by_type"].values())) if k != "n"]
-        md += ["## by type", "", "| type | n | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
-        md += [f"| {t} | {v['n']} | " + " | ".join(str(v.get(k)) for k in keys) + " |" for t, v in summary["by_type"].items()]
-        md.append("")
-    failures = [r for r in summary["items"] if r["correct"] is False or
+    for group, label in (("by_type", "type"), ("by_category", "category")):
+        table = summary.get(group) or {}
+        if table and any(len(v) > 1 for v in table.values()):
+            keys = list(dict.fromkeys(k for v in table.values() for k in v if k != "n"))
+            md += [f"## by {label}", "", f"| {label} | n | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+            md += [f"| {t} | {v['n']} | " + " | ".join(str(v.get(k)) for k in keys) + " |" for t, v in table.items()]
+            md.append("")
+    failures = [r for r in summary["items"] if r["correct"] is False or r.get("wrong_report") or
                 (r["hit_rank"] is None and r["type"] != "unanswerable")]
     md += [f"## failures ({len(failures)})", ""]
     for r in failures:
@@ -322,6 +403,7 @@ def write_report(summary: dict, items: list[QAItem], directory: Path) -> tuple[P
         md += [f"### {r['id']} ({r['type']})", f"- question: {r['question']}",
                f"- expected: {item.answer if item else ''} (must: {', '.join(item.must) if item else ''})",
                f"- given: {r['answer_given']}", f"- evidence rank: {r['hit_rank'] or 'not retrieved'}",
+               f"- checks: {r.get('checks')}" + (f"; wrong-report figures: {r['wrong_report']}" if r.get("wrong_report") else ""),
                "- retrieved:"] + [f"  {i}. {t[:120]}…" for i, t in enumerate(r["retrieved"], 1)] + [""]
     report = directory / "report.md"
     report.write_text("\n".join(md), encoding="utf-8")

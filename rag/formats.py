@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from xml.etree import ElementTree
 
 from .errors import BadInput
+from .textnorm import HAN
 
 TEXT_SUFFIXES = (".txt", ".md")
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -45,9 +46,6 @@ def extract(raw: bytes, suffix: str, name: str) -> Extracted:
 
 # ---------------------------------------------------------------- text encodings
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
 def decode(raw: bytes, name: str, declared: str | None = None) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, a declared charset, else GB18030 (⊇ GBK/GB2312)."""
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -68,7 +66,7 @@ def decode(raw: bytes, name: str, declared: str | None = None) -> str:
     except UnicodeDecodeError:
         raise BadInput(f"{name}: cannot decode the text (tried UTF-8, UTF-16 and GB18030/GBK). "
                        "Save the file as UTF-8 and add it again.") from None
-    if len(text) > 50 and len(_CJK.findall(text)) < len(text) * 0.05:
+    if len(text) > 50 and len(HAN.findall(text)) < len(text) * 0.05:
         raise BadInput(f"{name}: does not look like Chinese text in any supported encoding "
                        "(UTF-8, UTF-16, GB18030/GBK).")
     return text
@@ -215,7 +213,7 @@ def read_pdf(raw: bytes, name: str) -> Extracted:
         raise BadInput(f"{name}: not a readable PDF ({e}).") from None
     lines = [ln.strip() for page in pages for ln in page.split("\n")]
     lines = [ln for ln in lines if ln and not _PAGE_NUMBER.match(ln)]
-    if sum(len(_CJK.findall(ln)) + sum(c.isalnum() for c in ln) for ln in lines) < 10:
+    if sum(len(HAN.findall(ln)) + sum(c.isalnum() for c in ln) for ln in lines) < 10:
         raise BadInput(f"{name}: the PDF has no text layer (a scan?). Run OCR on it first, or add the "
                        "report as text.")
     text = join_wrapped_lines(lines)

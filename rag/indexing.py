@@ -22,7 +22,9 @@ from .dedup import NGRAM, deduplicate
 from .embedding import Embedder
 from .errors import BadInput, IndexMissing
 from .keyword import tokenize
-from .loading import SUPPORTED_SUFFIXES, Document, file_digest, load_document, read_file
+from .loading import SUPPORTED_SUFFIXES, file_digest, load_document, read_file
+from .reportmeta import identified, is_sidecar, read_override, sidecar_path
+from .schema import Document
 from .store import (FORMAT_VERSION, IndexVersion, Manifest, current_version_path, live_format, open_index,
                     write_lock, write_version)
 from .structure import split_paragraphs
@@ -56,7 +58,7 @@ def find_reports(source: Path) -> tuple[list[Path], list[Path]]:
         return [source], []
     if not source.is_dir():
         raise BadInput(f"{source} is neither a report file nor a folder of reports.")
-    files = sorted(p for p in source.rglob("*") if p.is_file()
+    files = sorted(p for p in source.rglob("*") if p.is_file() and not is_sidecar(p)
                    and not any(part.startswith(".") for part in p.relative_to(source).parts))
     return ([p for p in files if p.suffix.lower() in SUPPORTED_SUFFIXES],
             [p for p in files if p.suffix.lower() not in SUPPORTED_SUFFIXES])
@@ -109,16 +111,16 @@ def _load_all(paths: list[Path], config: Config, previous: IndexVersion | None, 
                 if doc is None:
                     doc = load_document(path, config.max_file_bytes, raw=raw)
                     report.parsed += 1
-                docs.append(doc)
+                docs.append(identified(doc))  # identity again: its sidecar file may have changed
             except BadInput as e:
                 kept = previous.document(str(path)) if previous is not None else None
                 if kept is not None:  # a report that was fine before stays searchable as it was
                     docs.append(kept)
                 report.failed.append((str(path), f"{e}" + (" The previously indexed version is kept." if kept else "")))
-            if bar:
+            if bar is not None:
                 bar.update(1)
     finally:
-        if bar:
+        if bar is not None:
             bar.close()
     return docs
 
@@ -144,7 +146,7 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
         # The same report under two names (or in two formats) is one report.
         docs = list({d.doc_id: d for d in docs}.values())
         report.documents = len(docs)
-        _changes(report, previous, docs, source)
+        _changes(report, previous, docs)
         if previous is not None and not (report.added or report.updated or report.removed):
             report.passages = report.reused = len(previous.passages)  # nothing to do: keep the live version
             report.version, report.seconds = previous.version, time.perf_counter() - started
@@ -153,7 +155,8 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
         paragraphs = [p for d in docs for p in split_paragraphs(d)]
         groups, dd = deduplicate(paragraphs, config.near_dup_threshold)
         report.paragraphs, report.exact_duplicates, report.near_duplicates = len(paragraphs), dd.exact, dd.near
-        passages = chunk_groups(groups, {d.doc_id: d.title for d in docs}, config.chunk_chars, config.chunk_overlap)
+        passages = chunk_groups(groups, {d.doc_id: d.title for d in docs}, config.chunk_chars, config.chunk_overlap,
+                                {d.doc_id: d.info.label for d in docs})
         report.passages = len(passages)
 
         vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
@@ -161,7 +164,7 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
         todo = []
         for i, p in enumerate(passages):
             row = previous.row_of.get(p.id) if previous is not None else None
-            if row is None:
+            if row is None or previous.passages[row].scope != p.scope:  # a new owner's label: embed again
                 todo.append(i)
             else:
                 vectors[i] = previous.faiss.reconstruct(row)
@@ -171,16 +174,17 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
             bar = progress_factory(len(todo), "embedding") if progress_factory else None
             try:
                 new = embedder.embed_documents([passages[i].embed_text() for i in todo],
-                                               progress=bar.update if bar else None)
+                                               progress=bar.update if bar is not None else None)
             finally:
-                if bar:
+                if bar is not None:
                     bar.close()
             vectors[todo] = new
-        tokens = [t if t is not None else tokenize(f"{p.path} {p.text}") for p, t in zip(passages, tokens)]
+        tokens = [t if t is not None else tokenize(p.keyword_text()) for p, t in zip(passages, tokens)]
         manifest = Manifest(format_version=FORMAT_VERSION, embedder=embedder.id, dim=embedder.dim,
                             chunker=chunker_settings(config), documents={d.path: d.file_sha256 for d in docs},
                             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), passages=len(passages),
-                            dedup={"paragraphs": len(paragraphs), "exact": dd.exact, "near": dd.near})
+                            dedup={"paragraphs": len(paragraphs), "exact": dd.exact, "near": dd.near},
+                            source_dir=str(source.resolve()))
         added_at = {d["doc_id"]: d["added_at"] for d in previous.documents} if previous is not None else {}
         path = write_version(config.index_dir, docs, passages, tokens, vectors, manifest, added_at)
     report.version = path.name
@@ -188,10 +192,11 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
     return report
 
 
-def _changes(report: BuildReport, previous: IndexVersion | None, docs: list[Document], source: Path) -> None:
+def _changes(report: BuildReport, previous: IndexVersion | None, docs: list[Document]) -> None:
     """Which files are new, changed, the same, or gone since the live version."""
-    before = {d["path"]: d["file_sha256"] for d in previous.documents} if previous is not None else {}
-    now = {d.path: d.file_sha256 for d in docs}
+    # A report is unchanged when its bytes and its identity (a sidecar file may correct it) are.
+    before = {d["path"]: (d["file_sha256"], d["info"]) for d in previous.documents} if previous is not None else {}
+    now = {d.path: (d.file_sha256, d.info) for d in docs}
     for path, digest in now.items():
         (report.unchanged if before.get(path) == digest else report.updated if path in before
          else report.added).append(path)
@@ -253,6 +258,8 @@ def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_
         if target.exists():  # a different report under the same name: keep both
             target = target.with_name(f"{target.stem}-{doc.doc_id[:6]}{target.suffix}")
         shutil.copyfile(f, target)
+        if read_override(f):  # a correction of its identity travels with it
+            shutil.copyfile(sidecar_path(f), sidecar_path(target))
         by_size.setdefault(len(raw), []).append(target)
         preparsed[digest] = doc
     try:

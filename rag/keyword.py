@@ -33,6 +33,14 @@ def _jieba():
     return jieba
 
 
+def pos_tags(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech flag) pairs; 'ns' marks place names."""
+    _jieba()
+    import jieba.posseg
+
+    return [(w, f) for w, f in jieba.posseg.lcut(text)]
+
+
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens of the normalised text, lower-cased, without stopwords/punctuation."""
     out = []
@@ -83,7 +91,12 @@ class BM25:
             cached = self._cache[tok] = (rows, tf * (self.k1 + 1) / denom)
         return cached
 
-    def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
+    def search(self, query_tokens: list[str], k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The k best (row, score) pairs with a shared term; among `rows` only when given."""
         s = self.scores(query_tokens)
+        if rows is not None:
+            keep = np.zeros(self.n, dtype=bool)
+            keep[rows] = True
+            s[~keep] = 0.0
         top = np.argsort(-s)[:k]
         return [(int(i), float(s[i])) for i in top if s[i] > 0]

@@ -5,61 +5,24 @@ The extracted text is kept verbatim: every later offset (and so every citation) 
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from .config import Config
 from .errors import BadInput
 from .formats import SUPPORTED_SUFFIXES, extract
-
-MAX_BYTES = 20 * 1024 * 1024  # default limit; Config.max_file_mb
-
-_SOURCE = re.compile(r"来源\s*[:：]\s*(\S+)")
-_DATE = re.compile(r"(?:发布日期|发布时间|日期)\s*[:：]\s*(\d{4}[-./年]\d{1,2}[-./月]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
-# Lines that belong to the web page, not the report.
-_BOILERPLATE = re.compile(
-    r"^\s*(?:来源\s*[:：]|发布日期|发布时间|浏览次数|访问次数|阅读次数|字号\s*[:：]|【?\s*打印|【?\s*关闭|分享到|扫一扫|"
-    r"当前位置\s*[:：]|上一篇|下一篇|责任编辑)"
-)
-
-
-@dataclass(frozen=True)
-class Document:
-    """One report as read from disk."""
-
-    doc_id: str  # content hash: stable across renames and rebuilds
-    path: str
-    title: str
-    source: str
-    published: str
-    text: str
-    sha256: str  # of the text: the same report in two formats is one report
-    file_sha256: str = ""  # of the file's bytes: an unchanged file is not parsed again
-
-
-_PAGE_COUNTERS = re.compile(r"\s*(?:浏览次数|访问次数|阅读次数|字号\s*[:：]|【?\s*打印|【?\s*关闭|分享到)")
-
-
-def is_boilerplate(line: str) -> bool:
-    return bool(_BOILERPLATE.match(line))
-
-
-def metadata_span(line: str) -> tuple[int, int] | None:
-    """The part of a page-header line worth keeping ('来源:… 发布日期:…'), without view counters."""
-    if not (_SOURCE.search(line) or _DATE.search(line)):
-        return None
-    cut = _PAGE_COUNTERS.search(line)
-    end = len(line[:cut.start()].rstrip()) if cut else len(line)
-    return (0, end) if end else None
+from .reportmeta import DATE, SOURCE, identified
+from .schema import Document
 
 
 def file_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def read_file(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
-    """The file's bytes, or BadInput naming the problem (missing, unreadable, too big, empty)."""
+def read_file(path: Path, max_bytes: int | None = None) -> bytes:
+    """The file's bytes, or BadInput naming the problem (missing, unreadable, too big, empty).
+    `max_bytes`: default Config.max_file_mb."""
     path = Path(path)
+    max_bytes = Config().max_file_bytes if max_bytes is None else max_bytes
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise BadInput(f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
                        f"supported: {', '.join(SUPPORTED_SUFFIXES)}")
@@ -76,7 +39,7 @@ def read_file(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     return raw
 
 
-def load_document(path: Path, max_bytes: int = MAX_BYTES, raw: bytes | None = None) -> Document:
+def load_document(path: Path, max_bytes: int | None = None, raw: bytes | None = None) -> Document:
     """Read one report of any supported format; BadInput with a clear message if it cannot be used."""
     path = Path(path)
     raw = read_file(path, max_bytes) if raw is None else raw
@@ -87,8 +50,8 @@ def load_document(path: Path, max_bytes: int = MAX_BYTES, raw: bytes | None = No
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     title = extracted.title or (lines[0].lstrip("# ").strip() if lines else path.stem)
     head = "\n".join(lines[:8])
-    source = extracted.source or (m.group(1) if (m := _SOURCE.search(head)) else "")
-    published = extracted.published or (m.group(1) if (m := _DATE.search(head)) else "")
+    source = extracted.source or (m.group(1) if (m := SOURCE.search(head)) else "")
+    published = extracted.published or (m.group(1) if (m := DATE.search(head)) else "")
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Document(doc_id=sha[:12], path=str(path), title=title, source=source, published=published,
-                    text=text, sha256=sha, file_sha256=file_digest(raw))
+    return identified(Document(doc_id=sha[:12], path=str(path), title=title, source=source, published=published,
+                               text=text, sha256=sha, file_sha256=file_digest(raw)))

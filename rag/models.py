@@ -250,9 +250,9 @@ def install(spec: ModelFile, models_dir: Path, progress_factory=None) -> bool:
         assembled = tmp / spec.filename
         bar = progress_factory(spec) if progress_factory else None
         try:
-            sha = _assemble(spec, assembled, tmp, bar.update if bar else (lambda n: None))
+            sha = _assemble(spec, assembled, tmp, bar.update if bar is not None else (lambda n: None))
         finally:
-            if bar:
+            if bar is not None:
                 bar.close()
         if sha != spec.sha256 or (spec.size and assembled.stat().st_size != spec.size):
             raise ModelMissing(f"The assembled {spec.filename} has sha256 {sha}, expected {spec.sha256}. "

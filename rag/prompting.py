@@ -7,12 +7,9 @@ prompt tokens/s on 2 cores, and small models answer better from less text.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from .keyword import tokenize
-from .retrieval import Hit
-from .textnorm import SENTENCE, normalize
+from .schema import ContextItem, Hit
+from .textnorm import PATH_SEP, bigrams, normalize, sentences
 
 REFUSAL = "报告中没有找到与该问题相关的内容。"
 
@@ -35,48 +32,37 @@ EXAMPLES = {
     "refuse": ("【资料】\n[1] 全年组织教师培训6次。\n\n【问题】示例区教育局的年度预算是多少？", REFUSAL),
 }
 
+# Added when the index holds several reports: passages of one genre read alike, and only the label
+# says whose figure a passage holds.
+SEVERAL_REPORTS_RULE = "6. 每条资料开头的【】写明它出自哪个单位、哪一年的报告；只用问题所问单位和年份的资料，回答时写明数字出自哪个单位。"
+
 JUDGE_SYSTEM = "你是严格的审核员。判断给出的资料是否直接包含问题所问的具体信息（数字、名称或做法）。只回答“是”或“否”。"
 
 TRANSLATE_SYSTEM = "把用户的问题翻译成简体中文。只输出译文，不要回答问题，不要解释。"
-
-
-
-@dataclass(frozen=True)
-class ContextItem:
-    """A passage as the model sees it: its number, the hit, and the excerpt shown."""
-
-    n: int
-    hit: Hit
-    excerpt: str
-
-
-def _bigrams(text: str) -> set[str]:
-    t = re.sub(r"\W", "", normalize(text))
-    return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
 def focus(text: str, question: str, budget: int) -> str:
     """The passage's sentences most related to the question, in their original order, within budget."""
     if len(text) <= budget:
         return text
-    sentences = SENTENCE.findall(text)
-    q_tokens, q_grams = set(tokenize(question)), _bigrams(question)
+    parts = sentences(text)
+    q_tokens, q_grams = set(tokenize(question)), bigrams(question)
 
     def score(s: str) -> float:
-        return sum(len(t) for t in q_tokens if t in normalize(s).lower()) + 0.5 * len(q_grams & _bigrams(s))
+        return sum(len(t) for t in q_tokens if t in normalize(s).lower()) + 0.5 * len(q_grams & bigrams(s))
 
-    ranked = sorted(range(len(sentences)), key=lambda i: score(sentences[i]), reverse=True)
+    ranked = sorted(range(len(parts)), key=lambda i: score(parts[i]), reverse=True)
     keep, used = set(), 0
     for i in ranked:
-        if keep and used + len(sentences[i]) > budget:
+        if keep and used + len(parts[i]) > budget:
             continue
         keep.add(i)
-        used += len(sentences[i])
-    parts, last = [], -2
+        used += len(parts[i])
+    out, last = [], -2
     for i in sorted(keep):
-        parts.append(("" if last in (-2, i - 1) else "…") + sentences[i])
+        out.append(("" if last in (-2, i - 1) else "…") + parts[i])
         last = i
-    return "".join(parts)
+    return "".join(out)
 
 
 def select_context(hits: list[Hit], question: str, budget_chars: int, per_passage: int) -> list[ContextItem]:
@@ -91,15 +77,19 @@ def select_context(hits: list[Hit], question: str, budget_chars: int, per_passag
     return items
 
 
-def build_messages(question: str, context: list[ContextItem], examples: tuple[str, ...] = ("answer", "refuse")) -> list[dict]:
-    several_reports = len({c.hit.passage.doc_id for c in context}) > 1
-    blocks = []
-    for c in context:
-        p = c.hit.passage
-        heading = p.path.split(" › ")[0] if p.path else ""
-        where = "，".join(x for x in ((f"《{p.title}》" if several_reports else ""), heading) if x)
-        blocks.append(f"[{c.n}] {('（' + where + '）') if where else ''}{c.excerpt}")
-    messages = [{"role": "system", "content": SYSTEM}]
+def passage_block(c: ContextItem, labelled: bool) -> str:
+    """One passage as the model reads it: [n] 【whose report】（its top heading）the excerpt."""
+    p = c.hit.passage
+    owner = f"【{p.scope}】" if labelled and p.scope else ""
+    heading = p.path.split(PATH_SEP)[0] if p.path else ""
+    return f"[{c.n}] {owner}{('（' + heading + '）') if heading else ''}{c.excerpt}"
+
+
+def build_messages(question: str, context: list[ContextItem], examples: tuple[str, ...] = ("answer", "refuse"),
+                   labelled: bool = False) -> list[dict]:
+    """`labelled`: the index holds several reports, so each passage is shown with its report's label."""
+    blocks = [passage_block(c, labelled) for c in context]
+    messages = [{"role": "system", "content": SYSTEM + ("\n" + SEVERAL_REPORTS_RULE if labelled else "")}]
     for user, assistant in (EXAMPLES[name] for name in examples):
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
     messages.append({"role": "user", "content": "【资料】\n" + "\n".join(blocks) + f"\n\n【问题】{question}"})

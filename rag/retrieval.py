@@ -8,36 +8,19 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .chunking import Passage
 from .embedding import Embedder
 from .keyword import BM25, tokenize
+from .schema import Hit, Retrieval, Scope
+from .scoping import scope_question
 from .store import IndexVersion, current_version_path, open_index
+from .vector_index import restricted_search
 
 RRF_K = 60
 CANDIDATES = 20
-
-
-@dataclass(frozen=True)
-class Hit:
-    passage: Passage
-    score: float  # fused RRF score: only comparable within one question
-    dense: float  # cosine similarity of question and passage
-    keyword: float  # BM25 score (0 = no shared term)
-    rank: int  # 1-based
-
-
-@dataclass(frozen=True)
-class Retrieval:
-    question: str
-    hits: list[Hit]
-    relevant: bool  # False: nothing in the reports is about this question
-    seconds: float
-    index_version: str
 
 
 class Retriever:
@@ -52,29 +35,54 @@ class Retriever:
         self._load(open_index(index_dir, expect_embedder=embedder.id))
 
     def _load(self, version: IndexVersion) -> None:
-        self.version = version
-        self.bm25 = BM25(version.tokens)
+        # One assignment swaps the version and its keyword index together: a search running during
+        # a swap reads either the old pair or the new one, never new passages with old BM25 rows.
+        self._state = (version, BM25(version.tokens))
+
+    @property
+    def version(self) -> IndexVersion:
+        return self._state[0]
 
     def refresh(self) -> IndexVersion:
         """Switch to a newer live version if one was built since; in-flight searches keep theirs."""
-        path = current_version_path(self.index_dir)
-        if path is not None and path != self.version.path:
-            with self._lock:
-                if path != self.version.path:
-                    self._load(open_index(self.index_dir, expect_embedder=self.embedder.id))
-        return self.version
+        return self.current()[0]
 
-    def search(self, question: str, top_k: int) -> Retrieval:
+    def current(self) -> tuple[IndexVersion, BM25]:
+        """The live version and its keyword index, as one consistent pair."""
+        state = self._state
+        path = current_version_path(self.index_dir)
+        if path is not None and path != state[0].path:
+            with self._lock:
+                if path != self._state[0].path:
+                    self._load(open_index(self.index_dir, expect_embedder=self.embedder.id))
+                state = self._state
+        return state
+
+    def scope(self, question: str) -> Scope:
+        """Which indexed reports the question is about (see scoping.py); unrestricted with one report."""
+        version = self.refresh()
+        reports = version.reports
+        if len(reports) < 2 and not any(info.years or info.place for info in reports.values()):
+            return Scope()
+        return scope_question(question, reports, lambda word: any(word in p.text for p in version.passages))
+
+    def search(self, question: str, top_k: int, scope: Scope | None = None) -> Retrieval:
+        """Dense and keyword candidates fused by RRF; only the scope's reports when it is restricted."""
         started = time.perf_counter()
-        version, bm25 = self.refresh(), self.bm25
-        n = len(version.passages)
+        version, bm25 = self.current()
+        scope = scope or Scope()
+        rows = None
+        if scope.restricted:
+            found = [version.rows_of_doc[d] for d in scope.doc_ids if d in version.rows_of_doc]
+            rows = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        n = len(version.passages) if rows is None else len(rows)
         if n == 0:
-            return Retrieval(question, [], False, time.perf_counter() - started, version.version)
+            return Retrieval(question, [], False, time.perf_counter() - started, version.version, scope)
         q = self.embedder.embed_query(question)
-        sims, rows = version.faiss.search(q.reshape(1, -1).astype(np.float32), min(CANDIDATES, n))
-        dense = {int(r): float(s) for r, s in zip(rows[0], sims[0]) if r >= 0}
+        sims, found_rows = restricted_search(version.faiss, q, min(CANDIDATES, n), rows)
+        dense = {int(r): float(s) for r, s in zip(found_rows[0], sims[0]) if r >= 0}
         q_tokens = tokenize(question)
-        keyword = dict(bm25.search(q_tokens, min(CANDIDATES, n)))
+        keyword = dict(bm25.search(q_tokens, min(CANDIDATES, n), rows))
         fused: dict[int, float] = {}
         for ranking in (sorted(dense, key=dense.get, reverse=True), sorted(keyword, key=keyword.get, reverse=True)):
             for rank, row in enumerate(ranking, 1):
@@ -89,4 +97,4 @@ class Retriever:
         matched = {t for t in q_tokens if t in bm25.idf}
         share = len(matched) / len(set(q_tokens)) if q_tokens else 0.0
         relevant = best_dense >= self.min_dense or share >= self.min_keyword_share
-        return Retrieval(question, hits, relevant, time.perf_counter() - started, version.version)
+        return Retrieval(question, hits, relevant, time.perf_counter() - started, version.version, scope)

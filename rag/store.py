@@ -24,13 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Passage
-from .dedup import Location
 from .errors import IndexMissing, RagError
-from .loading import Document
+from .schema import Document, Location, Passage, ReportInfo
 from .vector_index import build_faiss_index, tune_for_search
 
-FORMAT_VERSION = 2  # 2: documents keep their file's hash (unchanged files are not parsed again)
+FORMAT_VERSION = 3  # 2: documents keep their file's hash; 3: report identities, passages carry their report's label
 KEEP_VERSIONS = 2
 log = logging.getLogger("rag")
 
@@ -45,9 +43,10 @@ class Manifest:
     built_at: str
     passages: int
     dedup: dict
+    source_dir: str = ""  # the folder of reports it was built from (status and later builds use it)
 
 
-DOCUMENT_FIELDS = ("doc_id", "path", "title", "source", "published", "sha256", "file_sha256", "added_at")
+DOCUMENT_FIELDS = ("doc_id", "path", "title", "source", "published", "sha256", "file_sha256", "added_at", "info")
 
 
 class IndexVersion:
@@ -66,7 +65,7 @@ class IndexVersion:
             self.faiss = tune_for_search(faiss.read_index(str(path / "faiss.index")))
             con = sqlite3.connect(f"file:{path / 'passages.sqlite'}?mode=ro", uri=True)
             try:
-                rows = con.execute("SELECT id, doc_id, title, path, text, start, end_, sources, tokens "
+                rows = con.execute("SELECT id, doc_id, title, path, text, start, end_, sources, tokens, scope "
                                    "FROM passages ORDER BY row").fetchall()
                 self.documents = [dict(zip(DOCUMENT_FIELDS, r)) for r in con.execute(
                     f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents ORDER BY added_at, path")]
@@ -75,18 +74,30 @@ class IndexVersion:
         except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as e:
             raise IndexMissing(f"The index at {path} is damaged or unreadable ({e}). "
                                "Rebuild it with:  rag index build") from None
+        for d in self.documents:
+            d["info"] = ReportInfo.from_json(json.loads(d["info"] or "{}"))
         self.passages = [Passage(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
-                                 tuple(Location(*loc) for loc in json.loads(r[7]))) for r in rows]
+                                 tuple(Location(*loc) for loc in json.loads(r[7])), r[9]) for r in rows]
         self.tokens = [r[8].split(" ") if r[8] else [] for r in rows]
         if self.faiss.ntotal != len(self.passages) or self.faiss.d != self.manifest.dim:
             raise IndexMissing(f"The index at {path} is inconsistent: {self.faiss.ntotal} vectors for "
                                f"{len(self.passages)} passages. Rebuild it with:  rag index build")
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
+        rows_of: dict[str, list[int]] = {}
+        for i, p in enumerate(self.passages):
+            for doc_id in p.doc_ids:
+                rows_of.setdefault(doc_id, []).append(i)
+        self.rows_of_doc = {d: np.array(r, dtype=np.int64) for d, r in rows_of.items()}
         self.fallback_from: str | None = None  # set when the live version was damaged and this one stood in
 
     @property
     def version(self) -> str:
         return self.path.name
+
+    @property
+    def reports(self) -> dict[str, ReportInfo]:
+        """Each indexed report's identity, by doc id."""
+        return {d["doc_id"]: d["info"] for d in self.documents}
 
     def vector(self, passage_id: str) -> np.ndarray | None:
         row = self.row_of.get(passage_id)
@@ -105,7 +116,7 @@ class IndexVersion:
         if row is None:
             return None
         return Document(meta["doc_id"], path, meta["title"], meta["source"], meta["published"], row[0],
-                        meta["sha256"], meta["file_sha256"])
+                        meta["sha256"], meta["file_sha256"], meta["info"])
 
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
@@ -127,6 +138,16 @@ def live_format(index_dir: Path) -> int | None:
         return int(json.loads((path / "manifest.json").read_text())["format_version"]) if path else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def remembered_source(index_dir: Path) -> Path | None:
+    """The reports folder the live version was built from, if it still exists."""
+    path = current_version_path(index_dir)
+    try:
+        source = json.loads((path / "manifest.json").read_text()).get("source_dir") if path else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return Path(source) if source and Path(source).exists() else None
 
 
 def require_index(index_dir: Path) -> Path:
@@ -203,16 +224,17 @@ def write_version(index_dir: Path, documents: list[Document], passages: list[Pas
         con = sqlite3.connect(tmp / "passages.sqlite")
         with con:
             con.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE, doc_id TEXT, title TEXT, "
-                        "path TEXT, text TEXT, start INTEGER, end_ INTEGER, sources TEXT, tokens TEXT)")
+                        "path TEXT, text TEXT, start INTEGER, end_ INTEGER, sources TEXT, tokens TEXT, scope TEXT)")
             con.execute("CREATE TABLE documents (doc_id TEXT PRIMARY KEY, path TEXT, title TEXT, source TEXT, "
-                        "published TEXT, sha256 TEXT, file_sha256 TEXT, added_at TEXT, text TEXT)")
-            con.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [
+                        "published TEXT, sha256 TEXT, file_sha256 TEXT, added_at TEXT, info TEXT, text TEXT)")
+            con.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
                 (i, p.id, p.doc_id, p.title, p.path, p.text, p.start, p.end,
-                 json.dumps([[l.doc_id, l.start, l.end] for l in p.sources]), " ".join(t))
+                 json.dumps([[l.doc_id, l.start, l.end] for l in p.sources]), " ".join(t), p.scope)
                 for i, (p, t) in enumerate(zip(passages, tokens))])
-            con.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?)", [
+            con.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)", [
                 (d.doc_id, d.path, d.title, d.source, d.published, d.sha256, d.file_sha256,
-                 added_at.get(d.doc_id, manifest.built_at), d.text) for d in documents])
+                 added_at.get(d.doc_id, manifest.built_at), json.dumps(d.info.to_json(), ensure_ascii=False), d.text)
+                for d in documents])
         con.close()
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1))
         for f in tmp.iterdir():

@@ -7,11 +7,9 @@ either way it becomes part of the path, e.g. `一、2024年推进法治政府建
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .loading import Document, is_boilerplate, metadata_span
-
-PATH_SEP = " › "
+from .reportmeta import is_boilerplate, metadata_span
+from .schema import Document, Paragraph
 _CN_NUM = "一二三四五六七八九十百零〇"
 HEADING_LEVELS = (
     (1, re.compile(rf"^[{_CN_NUM}]+\s*[、.．]")),
@@ -22,21 +20,6 @@ HEADING_LEVELS = (
 _MD_HEADING = re.compile(r"^(#{1,6})\s+")
 _FIRST_SENTENCE = re.compile(r"^.+?[。：:！？!?]")
 MAX_HEADING_CHARS = 60
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    """A paragraph of body text, with its place in the document."""
-
-    doc_id: str
-    text: str
-    start: int  # character offset into Document.text
-    end: int
-    path: tuple[str, ...]
-
-    @property
-    def path_str(self) -> str:
-        return PATH_SEP.join(self.path)
 
 
 def heading_level(line: str) -> int | None:

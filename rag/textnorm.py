@@ -8,8 +8,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
-_TIGHT = _CJK + r",.;:!?()\[\]\"'"  # no space is meaningful next to these in Chinese text
+# CJK characters and punctuation (full-width forms included); HAN is the ideographs alone.
+CJK_CHARS = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+PATH_SEP = " › "  # between the headings of a passage's section path
+_TIGHT = CJK_CHARS + r",.;:!?()\[\]\"'"  # no space is meaningful next to these in Chinese text
 _SPACE_NEAR_CJK = re.compile(rf"(?<=[{_TIGHT}])\s+|\s+(?=[{_TIGHT}])")
 _SPACES = re.compile(r"\s+")
 
@@ -21,8 +24,26 @@ def normalize(text: str) -> str:
     return _SPACE_NEAR_CJK.sub("", text)
 
 
-# A sentence with its closing punctuation and quotes; report sentences end in 。！？； or ;!?.
-SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*[”’」』)）]*")
+# Sentences end in 。！？； or ;!? (or a line break), then any closing quotes or brackets. SENTENCE's
+# pieces cover the text completely, so joining them gives the text back.
+SENTENCE_END = re.compile(r"[。！？；;!?\n]+[”’」』)）\"']*")
+SENTENCE = re.compile(r"[^。！？；;!?\n]*[。！？；;!?\n]+[”’」』)）\"']*|[^。！？；;!?\n]+")
+# A citation marker as the product writes it: [n].
+MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def sentences(text: str) -> list[str]:
+    return SENTENCE.findall(text)
+
+
+def char_bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def bigrams(text: str) -> set[str]:
+    """Character bigrams of the normalised text without punctuation or spaces: word overlap for
+    Chinese, where there are no spaces to split on."""
+    return char_bigrams(re.sub(r"\W", "", normalize(text)))
 
 # A number as written in reports: 1237, 10.09, 12万, 40.4%, 1,385 (thousands separators).
 NUMBER = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?")

@@ -50,7 +50,22 @@ def tune_for_search(index):
     inner = faiss.downcast_index(index)
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efSearch = max(HNSW_EF_SEARCH, inner.hnsw.efSearch)
-    elif isinstance(inner, faiss.IndexIVF):
-        inner.nprobe = max(inner.nprobe, 32)
-        inner.make_direct_map()  # reconstruct(row) needs it
     return index
+
+
+def restricted_search(index, query: np.ndarray, k: int, rows: np.ndarray | None):
+    """(scores, rows) of the k nearest vectors, among `rows` only when given (one report's passages):
+    faiss filters during the search itself (an IDSelector), so a small report among many still gets
+    its own k nearest passages instead of whatever survives a global top-k."""
+    import faiss
+
+    query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+    if rows is None:
+        return index.search(query, k)
+    selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+    inner = faiss.downcast_index(index)
+    if isinstance(inner, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    return index.search(query, min(k, len(rows)), params=params)

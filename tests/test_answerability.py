@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from rag.answerability import missing_constraints
-from rag.chunking import Passage
-from rag.prompting import ContextItem
-from rag.retrieval import Hit
+from rag.schema import Passage
+from rag.schema import ContextItem
+from rag.schema import Hit
 
 
 def _ctx(text: str, title: str = "杭州市教育局关于2024年度法治政府建设报告") -> list[ContextItem]:

@@ -1,7 +1,7 @@
 """The answer check: markers, refusals, and numbers that no cited passage supports."""
 from __future__ import annotations
 
-from rag.chunking import Passage
+from rag.schema import Passage
 from rag.citations import check_answer, is_refusal, normalize_markers
 from rag.prompting import REFUSAL
 

@@ -28,7 +28,7 @@ def test_schema_and_ids():
 
 def test_coverage_of_types():
     counts = Counter(i.type for i in load_qa(QA))
-    assert set(counts) == set(TYPES)
+    assert set(counts) == set(TYPES) - {"unscoped"}  # unscoped questions need several reports (eval/multi)
     assert counts["unanswerable"] / sum(counts.values()) >= 0.15
 
 

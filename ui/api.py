@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 from starlette.background import BackgroundTask  # noqa: E402
 
-from rag.answering import Answer, Answerer, clean_question  # noqa: E402
+from rag.answering import Answerer, clean_question  # noqa: E402
+from rag.schema import Answer  # noqa: E402
 from rag.config import PROFILES, Config  # noqa: E402
 from rag.errors import BadInput, IndexMissing, LLMUnavailable, ModelMissing, RagError  # noqa: E402
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 import html
 import re
 
-from rag.answering import Answer
-from rag.retrieval import Hit
-from rag.textnorm import NUMBER, SENTENCE, numbers_with_units
+from rag.schema import Answer, Hit
+from rag.textnorm import MARKER, NUMBER, PATH_SEP, char_bigrams, numbers_with_units, sentences
 
-_MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
 def esc(text: str) -> str:
@@ -45,7 +43,7 @@ def answer_html(answer: Answer, turn: int) -> str:
             body += '<div class="meta">右侧列出了最接近的段落，供参考。</div>'
     else:
         text = _mark_numbers(esc(answer.text), answer.unsupported_numbers, "unsupported", "引用的段落中找不到这个数字")
-        text = _MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', text)
+        text = MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', text)
         body = f'<div class="answer">{text}</div>'
         if answer.unsupported_numbers:
             body += (f'<div class="warn">注意：这些数字在引用段落中找不到：{esc("、".join(answer.unsupported_numbers))}</div>')
@@ -63,25 +61,25 @@ def pending_html(text_so_far: str, state: str = "正在生成…") -> str:
 
 def _highlight(passage_text: str, answer_text: str) -> str:
     """Escaped passage with the sentences that hold the answer's numbers (or its words) marked."""
-    numbers = set(numbers_with_units(_MARKER.sub("", answer_text)))
-    sentences = SENTENCE.findall(passage_text) or [passage_text]
-    chosen = {i for i, s in enumerate(sentences) if numbers & set(numbers_with_units(s))}
+    numbers = set(numbers_with_units(MARKER.sub("", answer_text)))
+    parts = sentences(passage_text) or [passage_text]
+    chosen = {i for i, s in enumerate(parts) if numbers & set(numbers_with_units(s))}
     if not chosen and answer_text:
-        grams = {answer_text[i:i + 2] for i in range(len(answer_text) - 1)}
-        scores = [len(grams & {s[i:i + 2] for i in range(len(s) - 1)}) for s in sentences]
+        grams = char_bigrams(answer_text)
+        scores = [len(grams & char_bigrams(s)) for s in parts]
         if max(scores, default=0) >= 3:
             chosen = {scores.index(max(scores))}
     out = []
-    for i, s in enumerate(sentences):
+    for i, s in enumerate(parts):
         piece = _mark_numbers(esc(s), sorted(numbers), "num", "答案中的数字") if i in chosen else esc(s)
         out.append(f'<mark class="cited">{piece}</mark>' if i in chosen else piece)
-    rest = passage_text[sum(len(s) for s in sentences):]
+    rest = passage_text[sum(len(s) for s in parts):]
     return "".join(out) + esc(rest)
 
 
 def _card(hit: Hit, label: str, card_id: str, body: str, css: str) -> str:
     p = hit.passage
-    where = " › ".join(x for x in (p.title, p.path) if x)
+    where = PATH_SEP.join(x for x in (p.title, p.path) if x)
     return (f'<div class="src-card {css}" id="{card_id}"><div class="src-head"><b>{esc(label)}</b> {esc(where)}'
             f'<span class="score">相似度 {hit.dense:.2f}</span></div><div class="src-text">{body}</div></div>')
 

@@ -1,0 +1,220 @@
+"""The things that flow between the steps, in one place every step imports.
+
+load → structure → dedup → chunk → embed → index → retrieve → answer → cite: each step takes and
+returns these plain dataclasses, so no step imports another just for its types.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .textnorm import PATH_SEP
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """Whose report this is: several reports of one genre (other districts, bodies, years) read
+    alike, so every passage, answer and check carries its report's identity."""
+
+    body: str = ""  # the issuing body, e.g. 杭州市教育局, 澄州市云溪区人民政府
+    place: str = ""  # the most specific place it covers, e.g. 杭州市, 云溪区
+    region: str = ""  # the place containing `place`, e.g. 澄州市 for 云溪区 ("" if none is named)
+    years: tuple[int, ...] = ()  # the year(s) the report is about (not its publish year)
+    published: str = ""
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        """A short header such as '杭州市教育局 · 2024年度', shown to the model and to people."""
+        who = self.body or self.place or self.title[:24]
+        when = "、".join(str(y) for y in self.years)
+        return f"{who} · {when}年度" if who and when else who or (f"{when}年度" if when else "")
+
+    def to_json(self) -> dict:
+        return {"body": self.body, "place": self.place, "region": self.region, "years": list(self.years),
+                "published": self.published, "title": self.title, "label": self.label}
+
+    @classmethod
+    def from_json(cls, obj: dict | None) -> "ReportInfo":
+        obj = obj or {}
+        return cls(str(obj.get("body") or ""), str(obj.get("place") or ""), str(obj.get("region") or ""),
+                   tuple(int(y) for y in obj.get("years") or ()), str(obj.get("published") or ""),
+                   str(obj.get("title") or ""))
+
+
+@dataclass(frozen=True)
+class Document:
+    """One report as read from disk."""
+
+    doc_id: str  # content hash: stable across renames and rebuilds
+    path: str
+    title: str
+    source: str
+    published: str
+    text: str
+    sha256: str  # of the text: the same report in two formats is one report
+    file_sha256: str = ""  # of the file's bytes: an unchanged file is not parsed again
+    info: ReportInfo = field(default_factory=ReportInfo)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of body text, with its place in the document."""
+
+    doc_id: str
+    text: str
+    start: int  # character offset into Document.text
+    end: int
+    path: tuple[str, ...]
+
+    @property
+    def path_str(self) -> str:
+        return PATH_SEP.join(self.path)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a passage's text occurs: a document and character offsets into its text."""
+
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass
+class ParagraphGroup:
+    """One kept paragraph and every place its text (or a near copy) appears."""
+
+    paragraph: Paragraph
+    copies: list[Paragraph] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The unit that is embedded, retrieved and cited."""
+
+    id: str  # content hash of the normalised text: stable across rebuilds
+    doc_id: str
+    title: str
+    path: str  # heading path, e.g. "一、… › (五)…"
+    text: str
+    start: int  # offsets into the first source document's text
+    end: int
+    sources: tuple[Location, ...]  # every place this text occurs (first = start/end above)
+    scope: str = ""  # its report's label (ReportInfo.label): whose figures these are
+
+    def embed_text(self) -> str:
+        """What the embedder sees: the report's label and the heading path give a bare paragraph
+        its owner and topic, so '云溪区…' in a question meets 云溪区's passages."""
+        head = "".join(x for x in (f"【{self.scope}】" if self.scope else "", self.path) if x)
+        return f"{head}\n{self.text}" if head else self.text
+
+    def keyword_text(self) -> str:
+        """What BM25 indexes: the same owner and topic words as the embedder sees."""
+        return f"{self.scope} {self.path} {self.text}"
+
+    @property
+    def doc_ids(self) -> frozenset[str]:
+        """Every report this text occurs in."""
+        return frozenset(loc.doc_id for loc in self.sources) | {self.doc_id}
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float  # fused RRF score: only comparable within one question
+    dense: float  # cosine similarity of question and passage
+    keyword: float  # BM25 score (0 = no shared term)
+    rank: int  # 1-based
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a question is about, recognised against the indexed reports' identities.
+
+    `doc_ids` None: the question names no body, place or year (any report may answer);
+    an empty set with `uncovered`: it names something no indexed report covers.
+    """
+
+    doc_ids: frozenset[str] | None = None
+    named: tuple[str, ...] = ()  # what the question named that matched ("云溪区", "2023年")
+    uncovered: tuple[str, ...] = ()  # what it named that no report covers ("白沙县", "2022年")
+
+    @property
+    def restricted(self) -> bool:
+        return self.doc_ids is not None
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    question: str
+    hits: list[Hit]
+    relevant: bool  # False: nothing in the reports is about this question
+    seconds: float
+    index_version: str
+    scope: Scope = field(default_factory=Scope)
+
+
+@dataclass(frozen=True)
+class ContextItem:
+    """A passage as the model sees it: its number, the hit, and the excerpt shown."""
+
+    n: int
+    hit: Hit
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the marker number as it appears in the answer text
+    passage: Passage
+    score: float
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An answer after the citation check: as shown to people."""
+
+    text: str
+    refused: bool
+    citations: list[Citation]
+    unsupported_numbers: list[str]
+    wrong_report_numbers: list[str] = field(default_factory=list)  # held only by a report the question did not ask about
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str  # the question as retrieved for (follow-ups rewritten)
+    text: str
+    refused: bool
+    citations: list[Citation]
+    hits: list[Hit]  # every retrieved passage, in rank order
+    context: list[ContextItem]  # what the model saw, numbered [1]…[n]
+    unsupported_numbers: list[str]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    index_version: str = ""
+    checks: dict = field(default_factory=dict)  # why it was refused early: missing years/places, judge score
+    wrong_report_numbers: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [{"n": c.n, "passage_id": c.passage.id, "doc": c.passage.title, "report": c.passage.scope,
+                           "section": c.passage.path, "text": c.passage.text, "start": c.passage.start,
+                           "end": c.passage.end, "score": round(c.score, 4)} for c in self.citations],
+            "unsupported_numbers": self.unsupported_numbers,
+            "wrong_report_numbers": self.wrong_report_numbers,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "checks": self.checks,
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """kind: 'retrieved' (data: Retrieval), 'token' (data: str), 'answer' (data: Answer)."""
+
+    kind: str
+    data: object

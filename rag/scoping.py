@@ -1,0 +1,137 @@
+"""Which reports a question is about: the bodies, places and years it names, matched against the
+indexed reports' identities (ReportInfo).
+
+A shelf of one genre repeats its phrases: "共聘任…名法治副校长" stands in every district's report
+with another number. So a question that names 云溪区 is answered from 云溪区's reports only, one
+that names 2023 from reports on 2023, and one that names a body no report covers (白沙县, 2022年)
+is refused, saying what the index does cover. Deterministic and cheap: string matching, no model.
+"""
+from __future__ import annotations
+
+import re
+
+from .keyword import pos_tags
+from .reportmeta import BODY, ORGS, PLACE_END, PLACE_PART, YEAR, is_generic_place
+from .schema import ReportInfo, Scope
+from .textnorm import normalize
+
+_ORG_AFTER = re.compile("|".join(sorted(map(re.escape, ORGS), key=len, reverse=True)))
+_LEVEL_ORG = re.compile(r"(市|区|县)(教育局|人民政府|政府|司法局)")
+_LEADING_PLACE = re.compile(r"^(?:请问|那么|那)?([\u4e00-\u9fff]{2}(?:市|区|县))")
+
+
+def _stem(place: str) -> str:
+    """杭州市 → 杭州; a one-character stem (X区) is too ambiguous to match alone."""
+    stem = PLACE_END.sub("", place)
+    return stem if len(stem) >= 2 else ""
+
+
+def aliases(info: ReportInfo) -> dict[str, str]:
+    """The strings that name this report's owner in a question, each with its kind:
+    'body' (杭州市教育局), 'place' (杭州市, 杭州) or 'region' (澄州市 for a district's report)."""
+    out: dict[str, str] = {}
+    for region in (info.region, _stem(info.region)):
+        if region:
+            out[region] = "region"
+    for place in (info.place, _stem(info.place)):
+        if place:
+            out[place] = "place"
+    if info.body:
+        out[info.body] = "body"
+        if info.region and info.body.startswith(info.region):
+            out[info.body[len(info.region):]] = "body"  # 云溪区教育局 for 澄州市云溪区教育局
+    return out
+
+
+def _same_org(asked: str, body: str) -> bool:
+    """'政府' asks for a 人民政府's report, '教育局' for an education bureau's."""
+    m = BODY.match(body)
+    have = m.group(2) if m else ""
+    return bool(have) and (asked in have or have in asked)
+
+
+def unknown_places(question: str, known: set[str]) -> list[str]:
+    """Place names in the question that name no indexed report: a place before a body
+    (白沙县教育局), a place opening the question (西湖区新建了…), jieba's place words."""
+    found = [part[-3:] for m in BODY.finditer(question) for part in PLACE_PART.findall(m.group(1))]
+    if m := _LEADING_PLACE.match(question):
+        found.append(m.group(1))
+    found += [w for w, flag in pos_tags(question) if flag == "ns" and PLACE_END.search(w)]
+    return [w for w in dict.fromkeys(found)
+            if len(w) >= 3 and not is_generic_place(w) and w not in known and _stem(w) not in known]
+
+
+def scope_question(question: str, reports: dict[str, ReportInfo], mentioned=None) -> Scope:
+    """The reports a question is about (doc ids), what it named, and what it named that no report covers.
+
+    `mentioned(word)`: whether any passage mentions a word. A place the reports mention without
+    owning a report (a city report's paragraph on one district) is then a topic, not a scope.
+    """
+    q = normalize(question)
+    if not reports:
+        return Scope()
+    table: dict[str, list[tuple[str, str]]] = {}
+    for doc_id, info in reports.items():
+        for alias, kind in aliases(info).items():
+            table.setdefault(alias, []).append((doc_id, kind))
+    # 1. Bodies and places, longest alias first, so 杭州市教育局 is not read again as 杭州.
+    taken = [False] * len(q)
+    found: dict[str, set[str]] = {"body": set(), "place": set(), "region": set()}
+    named: list[str] = []
+    uncovered: list[str] = []
+    for alias in sorted(table, key=len, reverse=True):
+        for m in re.finditer(re.escape(alias), q):
+            if any(taken[m.start():m.end()]):
+                continue
+            taken[m.start():m.end()] = [True] * (m.end() - m.start())
+            named.append(alias)
+            owners = {d for d, kind in table[alias]}
+            org = _ORG_AFTER.match(q, m.end())
+            if org and not any(kind == "body" for _, kind in table[alias]):
+                owners = {d for d in owners if _same_org(org.group(), reports[d].body)}
+                if not owners:  # 青禾区人民政府: 青禾区 has a report, but not from its government
+                    uncovered.append(alias + org.group())
+            for d, kind in table[alias]:
+                if d in owners:
+                    found[kind].add(d)
+    docs: set[str] | None = (found["body"] | found["place"]) or found["region"] or None
+    if docs is None and (m := _LEVEL_ORG.search(q)):
+        # "市教育局", "区政府": no place named, but the level and the kind of body are
+        level, org = m.groups()
+        matching = {d for d, info in reports.items() if info.place.endswith(level) and _same_org(org, info.body)}
+        if matching:
+            docs, named = matching, named + [m.group()]
+    # 2. Places no report owns: out of scope, unless the reports talk about them.
+    for place in unknown_places(q, set(table)):
+        if mentioned is None or not mentioned(place):
+            uncovered.append(place)
+    # 3. Years: the reports on that year, else the report on the year before (its plans for it).
+    years = sorted({int(y) for y in YEAR.findall(q)})
+    pool = docs if docs is not None else set(reports)
+    if years and any(reports[d].years for d in pool):
+        on_year = {d for d in pool if any(y in reports[d].years for y in years)}
+        plans = {d for d in pool if reports[d].years and any(y == max(reports[d].years) + 1 for y in years)}
+        if on_year or plans:
+            docs, named = on_year or plans, named + [f"{y}年" for y in years]
+        else:
+            uncovered += [f"{y}年" for y in years]
+    if uncovered:
+        return Scope(frozenset(), tuple(named), tuple(dict.fromkeys(uncovered)))
+    return Scope(frozenset(docs) if docs is not None else None, tuple(named), ())
+
+
+def coverage(reports: dict[str, ReportInfo], limit: int = 8) -> str:
+    """What the index covers, one entry per body: 杭州市教育局（2024年度）、澄州市教育局（2023、2024年度）."""
+    by_body: dict[str, set[int]] = {}
+    for info in reports.values():
+        by_body.setdefault(info.body or info.place or info.title, set()).update(info.years)
+    parts = [f"{who}（{'、'.join(map(str, sorted(ys)))}年度）" if ys else who for who, ys in by_body.items() if who]
+    more = f"等{len(parts)}个单位" if len(parts) > limit else ""
+    return "、".join(parts[:limit]) + more
+
+
+def out_of_scope_answer(scope: Scope, reports: dict[str, ReportInfo]) -> str:
+    """The refusal for a question about a body, place or year no indexed report covers."""
+    from .prompting import REFUSAL
+
+    return f"{REFUSAL}已收录的报告中没有{'、'.join(scope.uncovered)}的报告；现有：{coverage(reports)}。"
