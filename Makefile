@@ -12,7 +12,6 @@ HOST    ?= 127.0.0.1
 PORT    ?= 7860
 # A llama.cpp build that runs on any AVX2 machine, not only the one that compiled it.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
-export HF_HUB_OFFLINE := 1
 
 .PHONY: install models chat test test-fast clean-index
 

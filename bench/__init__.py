@@ -1,1 +1,1 @@
-"""Benchmarks that print figures (not timed tests). `python -m bench` runs them all; see bench/README.md."""
+"""Benchmarks that print figures (not timed tests). `python -m bench` runs them all; see README.md, "Benchmarks"."""

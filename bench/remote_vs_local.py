@@ -21,9 +21,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from rag.config import use_offline_hub
+
+use_offline_hub()
 os.environ.setdefault("TQDM_DISABLE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 WARM_UP = "2025年在行政执法方面有什么安排？"
 QUESTIONS = ["全市共聘任了多少名法治副校长？",

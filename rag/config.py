@@ -5,12 +5,24 @@ Every knob lives here so the CLI, the UI, the eval runner and the tests agree on
 from __future__ import annotations
 
 import os
+import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from .models import PROFILE_SPECS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-PROFILES = ("default", "lite")
+PROFILES = tuple(PROFILE_SPECS)  # the profile table in models.py is the one list
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def use_offline_hub() -> None:
+    """No model hub is reachable: Hugging Face libraries must not try one. huggingface_hub reads
+    these once, when first imported, so entry points and model loading call this before that."""
+    for name, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(name, value)
 
 
 def _default_models_dir() -> Path:
@@ -52,6 +64,14 @@ class Config:
     max_question_chars: int = 500
     # Refuse when the judge scores the best passages below this (logit 是 − 否); None = the profile's.
     judge_min: float | None = None
+    # Servers. The API: set api_key and /v1/* needs "Authorization: Bearer <key>"; api_max_queue
+    # requests may wait beyond those answering (more get 429); api_concurrency answers run at once
+    # against a remote server (--backend openai batches them; an in-process model answers one at a time).
+    api_key: str = field(default="", repr=False)
+    api_max_queue: int = 20
+    api_concurrency: int = 4
+    # The web chat: set, and adding or removing reports needs it.
+    admin_password: str = field(default="", repr=False)
 
     @property
     def max_file_bytes(self) -> int:
@@ -70,17 +90,39 @@ class Config:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Config":
-        env = os.environ if env is None else env
-        base = cls()
-        changes = {}
-        for f in fields(cls):
-            raw = env.get(f"RAG_{f.name.upper()}")
-            if not raw:
-                continue
-            current = getattr(base, f.name)
-            if isinstance(current, Path):
-                changes[f.name] = Path(raw).expanduser()
-            else:
-                changes[f.name] = float(raw) if current is None else type(current)(raw)
-        return base.with_(**changes)
+    def from_env(cls, env: typing.Mapping[str, str] | None = None) -> "Config":
+        return cls().with_(**env_settings(env, cls))
+
+
+def env_settings(env: typing.Mapping[str, str] | None = None, cls: type = Config) -> dict[str, object]:
+    """The fields set by RAG_<FIELD> env vars (an empty one counts as unset), parsed to their types."""
+    env = os.environ if env is None else env
+    types = typing.get_type_hints(cls)
+    out = {}
+    for f in fields(cls):
+        var = f"RAG_{f.name.upper()}"
+        if env.get(var):
+            out[f.name] = parse_setting(var, env[var], types[f.name])
+    return out
+
+
+def parse_setting(var: str, raw: str, kind) -> object:
+    """One env var's text as its field's type, or a ValueError naming the variable ("false" is False)."""
+    options = typing.get_args(kind)
+    text = raw.strip()
+    if type(None) in options:  # optional: "none" (or nothing) leaves it unset
+        if text.lower() in ("", "none"):
+            return None
+        kind = next(k for k in options if k is not type(None))
+    if kind is bool:
+        if text.lower() in _TRUE + _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError(f"{var}={raw!r}: expected one of {'/'.join(_TRUE)} or {'/'.join(_FALSE)}.")
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            raise ValueError(f"{var}={raw!r}: expected {'a whole number' if kind is int else 'a number'}.") from None
+    if kind is Path:
+        return Path(text).expanduser()
+    return raw

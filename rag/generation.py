@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from .config import Config
+from .config import Config, use_offline_hub
 from .errors import BadInput, LLMUnavailable, ModelMissing
 from .models import MODEL_FILES, profile_spec, require
 
@@ -73,6 +73,25 @@ def _counted_ram_cache(base, capacity_bytes: int, per_kind: int = PER_KIND):
     return CountedRAMCache(capacity_bytes=capacity_bytes)
 
 
+def next_token_logits(llm):
+    """The logits llama.cpp last computed (the position after the prompt), as a numpy view.
+
+    llama-cpp-python exposes them publicly only with logits_all=True (n_ctx × vocabulary floats
+    kept per call), so this reads its private `Llama._ctx.get_logits()`, as in the pinned
+    llama-cpp-python 0.3.36: the one place to check when upgrading it.
+    """
+    import numpy as np
+
+    try:
+        pointer = llm._ctx.get_logits()
+    except AttributeError:
+        import llama_cpp
+
+        raise ModelMissing(f"llama-cpp-python {getattr(llama_cpp, '__version__', '?')} has no Llama._ctx.get_logits(), "
+                           "which the judge reads; install the pinned llama-cpp-python==0.3.36 (make install).") from None
+    return np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),))
+
+
 class LlamaCppGenerator:
     def __init__(self, model_path: Path, n_ctx: int, n_threads: int):
         try:
@@ -98,15 +117,13 @@ class LlamaCppGenerator:
 
 
     def yes_no(self, messages):
-        import numpy as np
-
         with self.lock:
             if self._yes_no_ids is None:
                 self._yes_no_ids = [self.llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in ("是", "否")]
             self.llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
             # With max_tokens=1 the sampled token is not evaluated, so the context still holds the
             # logits of the position after the prompt.
-            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
+            logits = next_token_logits(self.llm)
             yes, no = self._yes_no_ids
             return float(logits[yes] - logits[no])
 
@@ -173,7 +190,7 @@ class OpenAIGenerator:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._openai = openai
-        self.client = openai.OpenAI(base_url=self.url, api_key=api_key or os.environ.get("RAG_LLM_API_KEY") or "none",
+        self.client = openai.OpenAI(base_url=self.url, api_key=api_key or "none",
                                     timeout=timeout, max_retries=0)
         self._extra = {"top_k": 1, "repeat_penalty": 1.0}  # dropped if the server rejects unknown fields
         self.model = model or self._first_model()
@@ -263,12 +280,11 @@ def _remote(url: str, model: str, api_key: str, timeout: float) -> OpenAIGenerat
 
 @lru_cache(maxsize=None)
 def _load(backend: str, model_key: str, models_dir: Path, profile: str, n_ctx: int, n_threads: int) -> Generator:
+    use_offline_hub()  # before transformers imports huggingface_hub
     path = require(MODEL_FILES[model_key], models_dir, profile)
     if backend == "llama_cpp":
         return LlamaCppGenerator(path, n_ctx, n_threads)
-    if backend == "transformers":
-        return TransformersGenerator(path.parent, path.name, n_threads)
-    raise BadInput(f"unknown generation backend {backend!r}; use llama_cpp, transformers or openai")
+    return TransformersGenerator(path.parent, path.name, n_threads)  # get_generator checked the name
 
 
 def get_generator(config: Config) -> Generator:

@@ -14,7 +14,7 @@ import numpy as np
 from .chunking import passage_id
 from .errors import IndexMissing
 from .loading import file_digest
-from .store import IndexVersion, require_index
+from .store import IndexVersion, open_index, require_index
 
 
 @dataclass
@@ -46,6 +46,7 @@ def verify_index(index_dir: Path, embedder=None, sample: int = 8) -> Verificatio
         v = IndexVersion(path)
     except IndexMissing as e:
         result.problems.append(str(e))
+        _note_fallback(result, index_dir)
         return result
     m, n = v.manifest, len(v.passages)
     _check(result, m.passages == n == v.faiss.ntotal, f"{n} passages, {n} vectors, manifest says {m.passages}",
@@ -98,10 +99,19 @@ def verify_index(index_dir: Path, embedder=None, sample: int = 8) -> Verificatio
 
     for stale in index_dir.glob(".tmp-v-*"):
         result.notes.append(f"an unfinished build left {stale.name} (removed by the next build)")
-    if v.fallback_from:
-        result.notes.append(f"version {v.fallback_from} was damaged; {v.version} stands in")
     result.notes += pending_changes(m.documents)
     return result
+
+
+def _note_fallback(result: Verification, index_dir: Path) -> None:
+    """Which older version answers while the live one is damaged (open_index's fallback), if any."""
+    try:
+        v = open_index(index_dir)
+    except IndexMissing:
+        result.notes.append("no older version loads either: searches fail until `rag index rebuild`")
+        return
+    if v.fallback_from:  # None only if a build replaced the damaged version meanwhile
+        result.notes.append(f"version {v.fallback_from} is damaged; {v.version} answers until `rag index rebuild`")
 
 
 def pending_changes(indexed: dict[str, str]) -> list[str]:

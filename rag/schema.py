@@ -197,19 +197,27 @@ class Answer:
     wrong_report_numbers: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
+        """The one JSON shape of an answer: `rag ask --json`, the chat's /ask and the API's `rag` field."""
         return {
             "question": self.question,
             "standalone_question": self.standalone_question,
             "answer": self.text,
             "refused": self.refused,
-            "citations": [{"n": c.n, "passage_id": c.passage.id, "doc": c.passage.title, "report": c.passage.scope,
-                           "section": c.passage.path, "text": c.passage.text, "start": c.passage.start,
-                           "end": c.passage.end, "score": round(c.score, 4)} for c in self.citations],
+            "citations": [{"n": c.n, **passage_json(c.passage), "score": round(c.score, 4)} for c in self.citations],
             "unsupported_numbers": self.unsupported_numbers,
             "wrong_report_numbers": self.wrong_report_numbers,
-            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "checks": self.checks,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "index_version": self.index_version,
+            "retrieved": [{"rank": h.rank, **passage_json(h.passage), "score": round(h.score, 4)} for h in self.hits],
         }
+
+
+def passage_json(p: Passage) -> dict:
+    """A passage as clients see it: `report` is whose it is (its report's label), `title` the
+    report's title, start/end its offsets in that report's text."""
+    return {"passage_id": p.id, "report": p.scope, "title": p.title, "section": p.path, "text": p.text,
+            "start": p.start, "end": p.end}
 
 
 @dataclass(frozen=True)

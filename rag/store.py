@@ -99,6 +99,10 @@ class IndexVersion:
         """Each indexed report's identity, by doc id."""
         return {d["doc_id"]: d["info"] for d in self.documents}
 
+    def passage_count(self, doc_id: str) -> int:
+        """How many passages hold text of this report (shared passages count for each)."""
+        return len(self.rows_of_doc.get(doc_id, ()))
+
     def vector(self, passage_id: str) -> np.ndarray | None:
         row = self.row_of.get(passage_id)
         return None if row is None else self.faiss.reconstruct(row)

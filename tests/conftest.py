@@ -1,15 +1,13 @@
 """Shared fixtures: real models from the models directory, real indexes built once per session."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from rag.config import PROJECT_ROOT, Config, use_offline_hub
 
-from rag.config import PROJECT_ROOT, Config  # noqa: E402
+use_offline_hub()  # before any test imports gradio or sentence-transformers
 
 SEED = PROJECT_ROOT / "seeds" / "000_08d26d6dac988051.txt"
 

@@ -32,7 +32,7 @@ def client(lite_config):
 
     from ui.api import create_app
 
-    return TestClient(create_app(lite_config, preload=False, api_key=""))
+    return TestClient(create_app(lite_config.with_(api_key=""), preload=False))
 
 
 BAD_REQUESTS = [
@@ -94,7 +94,11 @@ def test_search_returns_scored_passages_without_a_generator(client):
     body = r.json()
     assert body["relevant"] and len(body["data"]) == 3 and body["index_version"]
     assert "1237" in body["data"][0]["text"]
-    assert set(body["data"][0]) >= {"rank", "passage_id", "report", "section", "text", "score"}
+    first = body["data"][0]
+    assert set(first) >= {"rank", "passage_id", "report", "title", "section", "text", "start", "end", "score",
+                          "report_info"}
+    assert first["report"] == first["report_info"]["label"] and "杭州" in first["report"]
+    assert set(first["report_info"]) >= {"body", "place", "region", "years", "published", "title", "label"}
     assert client.post("/v1/search", json={"query": "", "model": "lite"}).status_code == 400
     assert client.post("/v1/search", json={"query": "x", "top_k": 0}).status_code == 400
     assert client.post("/v1/search", json={"query": "x", "model": "nope"}).status_code == 404
@@ -105,7 +109,7 @@ def test_api_key_is_required_when_set(lite_config):
 
     from ui.api import create_app
 
-    locked = TestClient(create_app(lite_config, preload=False, api_key=API_KEY))
+    locked = TestClient(create_app(lite_config.with_(api_key=API_KEY), preload=False))
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": API_KEY}):
         r = locked.post("/v1/chat/completions", headers=headers, content=b"{not json")
         assert r.status_code == 401 and _error_shape(r.json())["code"] == "invalid_api_key"
@@ -130,8 +134,8 @@ def test_full_queue_answers_429(lite_config):
             release.wait(30)
             raise RuntimeError("not reached in this test")  # any error ends the first request
 
-    app = create_app(lite_config, answerer_for=lambda profile: SlowAnswerer(), preload=False, api_key="",
-                     max_queue=0)
+    app = create_app(lite_config.with_(api_key="", api_max_queue=0), answerer_for=lambda profile: SlowAnswerer(),
+                     preload=False)
     client = TestClient(app, raise_server_exceptions=False)
     body = {"model": "lite", "messages": [{"role": "user", "content": QUESTION}]}
     first = {}
@@ -143,7 +147,7 @@ def test_full_queue_answers_429(lite_config):
     worker.join(30)
     assert busy.status_code == 429 and _error_shape(busy.json())["code"] == "server_busy"
     assert first["r"].status_code == 500 and _error_shape(first["r"].json())["type"] == "server_error"
-    assert app.state.rag.gate.pending == 0  # the place in line was given back
+    assert app.state.gate.pending == 0  # the place in line was given back
 
 
 # ---------------------------------------------------------------- a real server, the openai client
@@ -170,7 +174,7 @@ def _start(args: list[str], env: dict, log_path, wait_s: float = 600):
 
 @pytest.fixture(scope="module")
 def api_server(lite_config, tmp_path_factory):
-    env = {**os.environ, "RAG_API_KEY": API_KEY, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
+    env = {**os.environ, "RAG_API_KEY": API_KEY, "TQDM_DISABLE": "1"}
     proc, base = _start(["api", "--profile", "lite", "--index", str(lite_config.index_root)], env,
                         tmp_path_factory.mktemp("api") / "server.log")
     yield base
@@ -201,7 +205,8 @@ def test_streamed_answer_has_text_and_citations(oai):
     assert "1237" in text and "1237" in rag["answer"] and not rag["refused"]
     assert "[1]" in rag["answer"] or "[2]" in rag["answer"]
     assert any("1237" in c["text"] for c in rag["citations"])
-    assert set(rag["citations"][0]) >= {"n", "passage_id", "report", "section", "text", "score"}
+    assert set(rag["citations"][0]) == {"n", "passage_id", "report", "title", "section", "text", "start", "end",
+                                        "score"}
     assert rag["unsupported_numbers"] == [] and rag["index_version"]
     assert set(rag["timings_ms"]) >= {"retrieve", "first_token", "total"}
     STREAMED["answer"] = rag["answer"]
@@ -281,7 +286,7 @@ def test_models_search_and_health(oai, api_server):
 
 @pytest.mark.slow
 def test_serve_with_api_mounts_the_chat_and_the_api_on_one_port(lite_config, tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
+    env = {**os.environ, "TQDM_DISABLE": "1"}
     env.pop("RAG_API_KEY", None)
     proc, base = _start(["serve", "--api", "--profile", "lite", "--index", str(lite_config.index_root)], env,
                         tmp_path / "serve.log")

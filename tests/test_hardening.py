@@ -149,15 +149,14 @@ def test_server_binds_to_loopback_by_default():
 
 @pytest.fixture()
 def guarded_service(tmp_path, lite_config, monkeypatch):
-    """A ChatService on a copy of the lite index with RAG_ADMIN_PASSWORD set (no generator loaded)."""
+    """A ChatService on a copy of the lite index with an admin password (RAG_ADMIN_PASSWORD; no generator loaded)."""
     import ui.app
 
     shutil.copytree(PROJECT_ROOT / "seeds", tmp_path / "reports")
     shutil.copytree(lite_config.index_dir, tmp_path / "index" / "lite")
     monkeypatch.setenv("RAG_ADMIN_PASSWORD", "s3cret-pw")
-    monkeypatch.setattr(ui.app.ChatService, "_warm", lambda self: self.ready.set())
-    cfg = lite_config.with_(source_dir=tmp_path / "reports", index_root=tmp_path / "index")
-    return ui.app.ChatService(cfg)
+    cfg = Config.from_env().with_(profile="lite", source_dir=tmp_path / "reports", index_root=tmp_path / "index")
+    return ui.app.ChatService(cfg, preload=False)
 
 
 def test_report_management_needs_the_admin_password(guarded_service, tmp_path):
@@ -176,6 +175,12 @@ def test_report_management_needs_the_admin_password(guarded_service, tmp_path):
     assert (svc.config.index_dir / "CURRENT").read_text() == current
     assert sorted(p.name for p in svc.config.source_dir.iterdir()) == sorted(p.name for p in (PROJECT_ROOT / "seeds").iterdir())
     assert "已索引" in svc.add([str(report)], "s3cret-pw")  # the right password works
+
+
+def test_reports_tab_shows_each_reports_identity(guarded_service):
+    row = guarded_service.reports_table()[0]
+    assert row[1:5] == ["杭州市教育局关于2024年度法治政府建设报告", "杭州市教育局", "杭州市", "2024"]
+    assert row[7] == guarded_service.answers.retriever("lite").version.passage_count(row[0]) > 0
 
 
 @pytest.fixture(scope="module")

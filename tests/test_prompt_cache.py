@@ -1,11 +1,17 @@
-"""The llama.cpp prompt cache: bounded by what its states really hold, one state per kind of prompt."""
+"""What we rely on inside llama-cpp-python: the prompt cache, bounded by what its states really hold
+(a few states per kind of prompt), and the judge's read of the next token's logits."""
 from __future__ import annotations
 
+import ctypes
+from types import SimpleNamespace
+
 import numpy as np
+import pytest
 from llama_cpp import LlamaRAMCache
 from llama_cpp.llama import LlamaState
 
-from rag.generation import _counted_ram_cache
+from rag.errors import ModelMissing
+from rag.generation import _counted_ram_cache, next_token_logits
 
 
 def _state(n_tokens: int, logits_mb: int) -> LlamaState:
@@ -18,11 +24,13 @@ ANSWER, JUDGE = list(range(100, 130)), list(range(500, 530))  # two system promp
 
 
 def test_size_counts_the_logits_copy_and_stays_under_capacity():
-    cache = _counted_ram_cache(LlamaRAMCache, capacity_bytes=5 << 20)
+    counted, stock = _counted_ram_cache(LlamaRAMCache, capacity_bytes=5 << 20), LlamaRAMCache(capacity_bytes=5 << 20)
     for i in range(10):  # ten different kinds of prompt, 1 MB of logits each
-        cache[[1000 + 40 * i + j for j in range(40)]] = _state(40, 1)
-    assert cache.cache_size <= 5 << 20 and len(cache.cache_state) == 4
-    assert LlamaRAMCache(capacity_bytes=5 << 20).cache_size == 0  # the stock cache would count 1000 bytes each
+        for cache in (counted, stock):
+            cache[[1000 + 40 * i + j for j in range(40)]] = _state(40, 1)
+    assert counted.cache_size <= 5 << 20 and len(counted.cache_state) == 4
+    # The stock cache counts only llama.cpp's 1000 bytes per state: it keeps all ten, 10 MB of logits.
+    assert stock.cache_size == 10 * 1000 and len(stock.cache_state) == 10
 
 
 def test_a_new_state_evicts_the_oldest_of_its_own_kind_only():
@@ -35,3 +43,15 @@ def test_a_new_state_evicts_the_oldest_of_its_own_kind_only():
     assert cache[ANSWER + [4, 5]].n_tokens == 33  # the next answer still finds its prefix
     cache[ANSWER + [1, 2, 3]] = _state(33, 1)  # the same prompt again replaces itself
     assert len(cache.cache_state) == 3
+
+
+def test_next_token_logits_reads_the_context_or_names_the_pinned_version():
+    buffer = (ctypes.c_float * 3)(0.5, -1.0, 2.0)
+    llm = SimpleNamespace(_ctx=SimpleNamespace(get_logits=lambda: ctypes.cast(buffer, ctypes.POINTER(ctypes.c_float))),
+                          n_vocab=lambda: 3)
+    assert next_token_logits(llm).tolist() == [0.5, -1.0, 2.0]
+    from llama_cpp._internals import LlamaContext  # what Llama._ctx is: the installed version still has it
+
+    assert callable(LlamaContext.get_logits)
+    with pytest.raises(ModelMissing, match=r"llama-cpp-python==0\.3\.36"):
+        next_token_logits(SimpleNamespace(n_vocab=lambda: 3))  # an upgrade that renamed the private field

@@ -88,6 +88,14 @@ def test_chat_answers_with_citations_and_follow_up(server, browser):
     # clicking the marker brings its card into view
     page.locator("#chat a.cite").first.click()
     page.wait_for_selector("#sources .src-card.flash", timeout=5_000)
+    # the answer's copy button copies its text with the [n] markers, not the bubble's HTML
+    page.evaluate("() => { window.__copied = []; navigator.clipboard.writeText = (text) => "
+                  "{ window.__copied.push(text); return Promise.resolve(); }; }")
+    page.locator("#chat .bot-row").last.hover()
+    page.locator("#chat .bot-row + .message-buttons button").last.click()
+    page.wait_for_function("window.__copied.length > 0", timeout=5_000)
+    copied = page.evaluate("window.__copied")
+    assert copied == [_last_answer(page).strip()] and "1237" in copied[0] and "[" in copied[0] and "<" not in copied[0]
 
     _ask(page, "今年全市新建成了多少所中小学、幼儿园？")
     assert "96" in _last_answer(page)
@@ -125,6 +133,8 @@ def test_uploaded_report_is_answerable_and_its_html_is_text(server, browser, tmp
     page.wait_for_function("document.querySelector('#manage-out').innerText.includes('已索引')", timeout=180_000)
     page.wait_for_function("document.querySelector('#reports-table').innerText.includes('示例区教育局2024年工作报告')",
                            timeout=30_000)
+    table = page.locator("#reports-table").inner_text()
+    assert all(column in table for column in ("单位", "地区", "年度", "杭州市教育局"))
     page.get_by_role("tab", name="对话").click()
     _ask(page, "示例区建成了多少个智慧食堂？")
     assert "37" in _last_answer(page)

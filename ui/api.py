@@ -7,41 +7,34 @@
   streaming). The streamed tokens are the model's raw text; `rag.answer` is the checked final text
   (citation markers repaired), which clients should show in its place.
 - `GET /v1/models`, `POST /v1/search` (scored passages, no generation), `GET /healthz`.
-- `RAG_API_KEY` set: `/v1/*` needs `Authorization: Bearer <key>`.
-- One model answers one question at a time (`--backend openai`: `RAG_API_CONCURRENCY`, 4); up to
-  `RAG_API_MAX_QUEUE` (20) more wait, the rest get 429.
+- `Config.api_key` (RAG_API_KEY) set: `/v1/*` needs `Authorization: Bearer <key>`.
+- One model answers one question at a time (`--backend openai`: `Config.api_concurrency`, 4); up to
+  `Config.api_max_queue` (20) more wait, the rest get 429.
 Every error is an OpenAI-style body `{"error": {"message", "type", "param", "code"}}`.
 """
 from __future__ import annotations
 
 import hmac
 import json
-import os
 import threading
 import time
 import uuid
 from typing import Callable, Literal
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fastapi import APIRouter, FastAPI, Request  # noqa: E402
-from fastapi.exceptions import RequestValidationError  # noqa: E402
-from fastapi.responses import JSONResponse, StreamingResponse  # noqa: E402
-from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
-from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
-from starlette.background import BackgroundTask  # noqa: E402
+from rag.answering import Answerer, clean_question
+from rag.config import PROFILES, Config
+from rag.errors import BadInput, IndexMissing, LLMUnavailable, ModelMissing, RagError
+from rag.schema import ReportInfo, passage_json
 
-from rag.answering import Answerer, clean_question  # noqa: E402
-from rag.schema import Answer  # noqa: E402
-from rag.config import PROFILES, Config  # noqa: E402
-from rag.errors import BadInput, IndexMissing, LLMUnavailable, ModelMissing, RagError  # noqa: E402
+from .service import AnswerService, history_pairs
 
-MAX_QUEUE = int(os.environ.get("RAG_API_MAX_QUEUE") or 20)
-# Answers generated at once: 1 with an in-process model; with --backend openai the server batches,
-# so several may run (RAG_API_CONCURRENCY, default 4).
-REMOTE_CONCURRENCY = int(os.environ.get("RAG_API_CONCURRENCY") or 4)
-MAX_HISTORY = 4  # earlier question/answer pairs kept for follow-ups (as in `rag chat`)
 KEEPALIVE_S = 10.0  # an SSE comment this often while a streamed request waits its turn
 
 
@@ -195,84 +188,34 @@ class Ticket:
                     self.gate.pending -= 1
 
 
-class ApiService:
-    """Answerers per profile, loaded once (models are shared per process) and the answer gate."""
+def gate_for(config: Config) -> Gate:
+    """Answers generated at once: 1 with an in-process model; a remote server (--backend openai)
+    batches, so several may run."""
+    return Gate(config.api_max_queue, config.api_concurrency if config.llm_backend == "openai" else 1)
 
-    def __init__(self, config: Config, answerer_for: Callable[[str], Answerer] | None = None, preload: bool = True,
-                 max_queue: int = MAX_QUEUE):
-        self.config = config
-        self._answerer_for = answerer_for or self._load
-        self._answerers: dict[str, Answerer] = {}
-        self._retrievers: dict[str, object] = {}
-        self.errors: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self.gate = Gate(max_queue, REMOTE_CONCURRENCY if config.llm_backend == "openai" else 1)
-        self.loading = False
-        if preload:
-            self.loading = True
-            threading.Thread(target=self._warm, daemon=True).start()
 
-    def _warm(self) -> None:
+def health(service: AnswerService) -> tuple[int, dict]:
+    """/healthz: 200 once the config's profile is loaded; 503 with why not otherwise."""
+    config = service.config
+    answerer = service.loaded()
+    status, error = service.state()
+    body = {"status": status, "profile": config.profile, "models_loaded": answerer is not None,
+            "profiles_loaded": service.loaded_profiles, "backend": config.llm_backend,
+            "generator": getattr(answerer.generator, "id", None) if answerer else None,
+            "index_version": None, "error": error}
+    if answerer is not None:
         try:
-            self.answerer(self.config.profile).warm_up()
-        except RagError:
-            pass
-        finally:
-            self.loading = False
+            body["index_version"] = answerer.retriever.refresh().version
+        except RagError as e:  # the index folder went away under the server
+            body.update(status="error", error=str(e))
+    else:
+        from rag.store import current_version_path
 
-    def config_for(self, profile: str) -> Config:
-        return self.config.with_(profile=profile)
-
-    def _load(self, profile: str) -> Answerer:
-        from rag.pipeline import load_answerer
-
-        return load_answerer(self.config_for(profile), build_missing=True)
-
-    def answerer(self, profile: str) -> Answerer:
-        with self._lock:
-            if profile not in self._answerers:
-                try:
-                    self._answerers[profile] = self._answerer_for(profile)
-                    self.errors.pop(profile, None)
-                except RagError as e:
-                    self.errors[profile] = str(e)
-                    raise
-            return self._answerers[profile]
-
-    def retriever(self, profile: str):
-        """The profile's retriever; loads no generator when no answerer is loaded yet."""
-        if profile in self._answerers:
-            return self._answerers[profile].retriever
-        with self._lock:
-            if profile not in self._retrievers:
-                from rag.pipeline import load_answerer
-
-                self._retrievers[profile] = load_answerer(self.config_for(profile), generate=False,
-                                                          build_missing=True).retriever
-            return self._retrievers[profile]
-
-    def health(self) -> tuple[int, dict]:
-        profile = self.config.profile
-        answerer = self._answerers.get(profile)
-        status = "loading" if self.loading else ("error" if profile in self.errors else "idle")
-        body = {"status": "ok" if answerer else status,
-                "profile": profile, "models_loaded": answerer is not None,
-                "profiles_loaded": sorted(self._answerers), "backend": self.config.llm_backend,
-                "generator": getattr(answerer.generator, "id", None) if answerer else None,
-                "index_version": None, "error": self.errors.get(profile)}
-        if answerer is not None:
-            try:
-                body["index_version"] = answerer.retriever.refresh().version
-            except RagError as e:  # the index folder went away under the server
-                body.update(status="error", error=str(e))
-        else:
-            from rag.store import current_version_path
-
-            path = current_version_path(self.config.index_dir)
-            body["index_version"] = path.name if path else None
-        if body["status"] == "idle":
-            body["error"] = "the models are not loaded yet; they load on the first request"
-        return (200 if body["status"] == "ok" else 503), body
+        path = current_version_path(config.index_dir)
+        body["index_version"] = path.name if path else None
+    if body["status"] == "idle":
+        body["error"] = "the models are not loaded yet; they load on the first request"
+    return (200 if body["status"] == "ok" else 503), body
 
 
 # ---------------------------------------------------------------- responses
@@ -288,21 +231,6 @@ def _message_text(m: Message) -> str:
                            code="unsupported_content")
         parts.append(part.text or "")
     return "".join(parts)
-
-
-def citation_json(c) -> dict:
-    return {"n": c.n, "passage_id": c.passage.id, "report": c.passage.title, "section": c.passage.path,
-            "text": c.passage.text, "score": round(c.score, 4)}
-
-
-def rag_field(ans: Answer) -> dict:
-    """The structured extra: the checked answer text, its citations and checks."""
-    return {"answer": ans.text, "question": ans.question, "standalone_question": ans.standalone_question,
-            "refused": ans.refused, "citations": [citation_json(c) for c in ans.citations],
-            "unsupported_numbers": ans.unsupported_numbers, "index_version": ans.index_version,
-            "retrieved": [{"rank": h.rank, "passage_id": h.passage.id, "report": h.passage.title,
-                           "section": h.passage.path, "score": round(h.score, 4)} for h in ans.hits],
-            "checks": ans.checks, "timings_ms": {k: round(v, 1) for k, v in ans.timings_ms.items()}}
 
 
 def _sse(obj) -> str:
@@ -328,14 +256,7 @@ class ChatTurn:
             raise ApiError(400, f"The question is {len(raw)} characters long; at most {config.max_question_chars} "
                                 "are accepted.", param="messages", code="question_too_long")
         self.question = clean_question(raw, config.max_question_chars)  # BadInput (400) when empty
-        history, question = [], None
-        for m in turns[:-1]:
-            if m.role == "user":
-                question = _message_text(m)
-            elif question is not None:
-                history.append({"question": question, "answer": _message_text(m)})
-                question = None
-        self.history = history[-MAX_HISTORY:]
+        self.history = history_pairs((m.role, _message_text(m)) for m in turns[:-1])
         limits = [x for x in (body.max_tokens, body.max_completion_tokens) if x]
         self.max_tokens = min([config.max_new_tokens, *limits])
         self.top_k = body.top_k
@@ -360,13 +281,13 @@ def _for_turn(answerer: Answerer, turn: ChatTurn) -> Answerer:
 # ---------------------------------------------------------------- the app
 
 
-def add_api(app: FastAPI, service: ApiService, api_key: str | None = None) -> FastAPI:
+def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
     """Add the API routes, its error handlers and the optional key check to `app`."""
     config = service.config
+    gate = app.state.gate = gate_for(config)
     router = APIRouter()
-    key = os.environ.get("RAG_API_KEY", "") if api_key is None else api_key
-    if key:
-        app.add_middleware(ApiKeyMiddleware, key=key)
+    if config.api_key:
+        app.add_middleware(ApiKeyMiddleware, key=config.api_key)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -392,7 +313,7 @@ def add_api(app: FastAPI, service: ApiService, api_key: str | None = None) -> Fa
 
     @router.get("/healthz")
     def healthz():
-        status, body = service.health()
+        status, body = health(service)
         return JSONResponse(body, status_code=status)
 
     @router.get("/v1/models")
@@ -403,7 +324,7 @@ def add_api(app: FastAPI, service: ApiService, api_key: str | None = None) -> Fa
             {"id": p, "object": "model", "created": 0, "owned_by": "baogao-rag",
              "description": profile_spec(p).summary if config.llm_backend != "openai"
              else f"{profile_spec(p).summary.split(' + ')[0]} + {config.llm_url}",
-             "loaded": p in service._answerers} for p in PROFILES]}
+             "loaded": service.loaded(p) is not None} for p in PROFILES]}
 
     @router.post("/v1/search")
     def search(body: SearchRequest):
@@ -412,19 +333,21 @@ def add_api(app: FastAPI, service: ApiService, api_key: str | None = None) -> Fa
             raise ApiError(400, f"The query is {len(body.query)} characters long; at most "
                                 f"{config.max_question_chars} are accepted.", param="query", code="question_too_long")
         query = clean_question(body.query, config.max_question_chars)
-        retrieval = service.retriever(profile).search(query, body.top_k)
+        retriever = service.retriever(profile)
+        retrieval = retriever.search(query, body.top_k)
+        reports = retriever.version.reports
         return {"object": "list", "model": profile, "query": query, "relevant": retrieval.relevant,
                 "index_version": retrieval.index_version,
                 "timings_ms": {"retrieve": round(retrieval.seconds * 1000, 1)},
-                "data": [{"object": "search.result", "rank": h.rank, "passage_id": h.passage.id,
-                          "report": h.passage.title, "section": h.passage.path, "text": h.passage.text,
+                "data": [{"object": "search.result", "rank": h.rank, **passage_json(h.passage),
+                          "report_info": reports.get(h.passage.doc_id, ReportInfo()).to_json(),
                           "score": round(h.score, 4), "dense": round(h.dense, 4), "keyword": round(h.keyword, 4)}
                          for h in retrieval.hits]}
 
     @router.post("/v1/chat/completions")
     def chat_completions(body: ChatRequest):
         turn = ChatTurn(body, config)  # every 4xx before any model loads or any waiting
-        ticket = service.gate.reserve()
+        ticket = gate.reserve()
         try:
             answerer = _for_turn(service.answerer(turn.profile), turn)
         except BaseException:
@@ -445,7 +368,7 @@ def add_api(app: FastAPI, service: ApiService, api_key: str | None = None) -> Fa
                 "system_fingerprint": ans.index_version,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": ans.text},
                              "logprobs": None, "finish_reason": "stop"}],
-                "rag": rag_field(ans)}
+                "rag": ans.to_json()}
 
     def _stream(answerer: Answerer, turn: ChatTurn, ticket: Ticket, cid: str, created: int):
         def chunk(delta: dict, finish: str | None = None, **extra) -> str:
@@ -467,7 +390,7 @@ def add_api(app: FastAPI, service: ApiService, api_key: str | None = None) -> Fa
             ticket.release()
             if not streamed:  # refused before generating: the refusal is the whole text
                 yield chunk({"content": ans.text})
-            yield chunk({}, "stop", system_fingerprint=ans.index_version, rag=rag_field(ans))
+            yield chunk({}, "stop", system_fingerprint=ans.index_version, rag=ans.to_json())
         except RagError as e:
             yield _sse(from_rag_error(e).body())
         except Exception as e:  # noqa: BLE001 - headers are sent: report in the stream, not as a 500
@@ -481,13 +404,14 @@ def add_api(app: FastAPI, service: ApiService, api_key: str | None = None) -> Fa
     return app
 
 
-def create_app(config: Config, answerer_for: Callable[[str], Answerer] | None = None, preload: bool = True,
-               api_key: str | None = None, max_queue: int = MAX_QUEUE) -> FastAPI:
-    """The API alone. `answerer_for(profile)` shares answerers with another front end (the web chat)."""
+def create_app(config: Config, service: AnswerService | None = None,
+               answerer_for: Callable[[str], Answerer] | None = None, preload: bool = True) -> FastAPI:
+    """The API alone; `service` shares the answerers of another front end (the web chat), else a
+    pool of its own (`answerer_for`, `preload`: see AnswerService)."""
     app = FastAPI(title="报告问答 API", version="1", summary="OpenAI-compatible cited answers about the reports")
-    service = ApiService(config, answerer_for, preload, max_queue)
+    service = service or AnswerService(config, answerer_for, preload)
     app.state.rag = service
-    return add_api(app, service, api_key)
+    return add_api(app, service)
 
 
 def run(config: Config, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -11,21 +11,21 @@ import os
 import threading
 from pathlib import Path
 
+from rag.config import PROFILES, Config, use_offline_hub
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+use_offline_hub()  # gradio imports huggingface_hub, which reads it once
 
 import gradio as gr  # noqa: E402
 
-from rag.answering import Answerer  # noqa: E402
-from rag.config import PROFILES, Config  # noqa: E402
 from rag.embedding import get_embedder  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.formats import SUPPORTED_SUFFIXES  # noqa: E402
 from rag.indexing import add_reports, remove_report  # noqa: E402
-from rag.pipeline import load_answerer  # noqa: E402
 from rag.store import open_index  # noqa: E402
 
 from .render import CSS, JS, answer_html, esc, pending_html, sources_html  # noqa: E402
+from .service import AnswerService, history_pairs  # noqa: E402
 
 EXAMPLES = [
     "全市共聘任了多少名法治副校长？",
@@ -37,46 +37,20 @@ MAX_QUEUE = 20
 
 
 class ChatService:
-    """Holds the loaded answerers (one per profile, loaded on first use) and the admin password."""
+    """The chat's side of the shared answer service: its status line, the reports and the admin password."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, preload: bool = True):
         self.config = config
-        self.password = os.environ.get("RAG_ADMIN_PASSWORD", "")
-        self._answerers: dict[str, Answerer] = {}
-        self._errors: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self.password = config.admin_password
+        self.answers = AnswerService(config, preload=preload)
         self._write_lock = threading.Lock()
-        self.ready = threading.Event()
-        threading.Thread(target=self._warm, daemon=True).start()
-
-    def _warm(self) -> None:
-        try:
-            self.answerer(self.config.profile).warm_up()
-        except RagError:
-            pass
-        finally:
-            self.ready.set()
-
-    def config_for(self, profile: str) -> Config:
-        return self.config.with_(profile=profile if profile in PROFILES else self.config.profile)
-
-    def answerer(self, profile: str) -> Answerer:
-        with self._lock:
-            if profile not in self._answerers:
-                cfg = self.config_for(profile)
-                try:
-                    self._answerers[profile] = load_answerer(cfg, build_missing=True)
-                    self._errors.pop(profile, None)
-                except RagError as e:
-                    self._errors[profile] = str(e)
-                    raise
-            return self._answerers[profile]
 
     def status(self) -> str:
-        if not self.ready.is_set():
+        state, error = self.answers.state()
+        if state == "loading":
             return "模型加载中（首次启动还要建立索引）…可以先输入问题，加载完后自动回答。"
-        if self.config.profile in self._errors:
-            return f"**模型或索引不可用**：{esc(self._errors[self.config.profile])}"
+        if state == "error":
+            return f"**模型或索引不可用**：{esc(error)}"
         return f"已就绪 · 配置 {self.config.profile}"
 
     def check_password(self, given: str) -> None:
@@ -88,12 +62,14 @@ class ChatService:
             version = open_index(self.config.index_dir)
         except RagError:
             return []
-        counts: dict[str, int] = {}
-        for p in version.passages:
-            for doc_id in {loc.doc_id for loc in p.sources}:
-                counts[doc_id] = counts.get(doc_id, 0) + 1
-        return [[d["doc_id"], d["title"], d["published"], d["source"], counts.get(d["doc_id"], 0), d["added_at"]]
-                for d in version.documents]
+        rows = []
+        for d in version.documents:
+            info = d["info"]  # whose report it is: several of one genre read alike
+            place = " ".join(x for x in (info.region, info.place) if x)
+            rows.append([d["doc_id"], info.title or d["title"], info.body, place, "、".join(map(str, info.years)),
+                         info.published or d["published"], d["source"], version.passage_count(d["doc_id"]),
+                         d["added_at"]])
+        return rows
 
     def add(self, paths: list[str], password: str, progress=None) -> str:
         self.check_password(password)
@@ -146,18 +122,6 @@ def _text(message: dict) -> str:
     return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
 
 
-def _history_pairs(history: list[dict]) -> list[dict]:
-    """Earlier turns as {question, answer} for follow-up rewriting."""
-    pairs, question = [], None
-    for m in history:
-        if m.get("role") == "user":
-            question = _text(m)
-        elif m.get("role") == "assistant" and question is not None:
-            pairs.append({"question": question, "answer": _text(m)})
-            question = None
-    return pairs
-
-
 def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
     service = ChatService(config)
 
@@ -169,16 +133,16 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
 
     def respond(history, profile, top_k, show_uncited):
         question = _text(history[-1])
-        earlier = _history_pairs(history[:-1])
-        turn = len(earlier) + 1
+        earlier = history_pairs((m.get("role"), _text(m)) for m in history[:-1])
+        turn = sum(m.get("role") == "user" for m in history)
         history = history + [{"role": "assistant", "content": pending_html("", "检索中…")}]
         yield history, gr.skip(), service.status()
-        if not service.ready.wait(timeout=0):
+        if not service.answers.ready.wait(timeout=0):
             history[-1]["content"] = pending_html("", "模型加载中，请稍候…")
             yield history, gr.skip(), service.status()
-            service.ready.wait()
+            service.answers.ready.wait()
         try:
-            answerer = service.answerer(profile)
+            answerer = service.answers.answerer(profile)
             hits, streamed = [], ""
             for event in answerer.stream(question, earlier, int(top_k)):
                 if event.kind == "retrieved":
@@ -203,9 +167,9 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
             history = json.loads(history_json or "[]")
         except ValueError:
             raise gr.Error("history_json must be a JSON list of {question, answer}.") from None
-        service.ready.wait()
+        service.answers.ready.wait()
         try:
-            return service.answerer(config.profile).answer(question, history, int(top_k)).to_json()
+            return service.answers.answerer().answer(question, history, int(top_k)).to_json()
         except RagError as e:
             raise gr.Error(str(e)) from None
 
@@ -233,7 +197,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                     top_k = gr.Slider(1, 8, value=config.top_k, step=1, label="检索段落数 top-k")
                     show_uncited = gr.Checkbox(True, label="显示未引用的检索段落")
             with gr.Tab("报告", id="reports"):
-                table = gr.Dataframe(headers=["id", "标题", "发布日期", "来源", "段落数", "加入时间"],
+                table = gr.Dataframe(headers=["id", "标题", "单位", "地区", "年度", "发布日期", "来源", "段落数", "加入时间"],
                                      value=service.reports_table, interactive=False, wrap=True, elem_id="reports-table")
                 with gr.Row():
                     upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label="上传报告（" + " / ".join(SUPPORTED_SUFFIXES) + "）",
@@ -272,8 +236,8 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                          concurrency_id="llm").then(refreshed, None, [table, remove_id], api_visibility="private")
         demo.load(service.status, None, status, api_visibility="private")
         timer = gr.Timer(2.0)
-        timer.tick(lambda: (service.status(), gr.Timer(active=not service.ready.is_set())), None, [status, timer],
-                   api_visibility="private", queue=False)
+        timer.tick(lambda: (service.status(), gr.Timer(active=not service.answers.ready.is_set())), None,
+                   [status, timer], api_visibility="private", queue=False)
         gr.api(api_ask, api_name="ask", concurrency_id="llm")
     demo.queue(default_concurrency_limit=1, max_size=MAX_QUEUE)
     return demo, service
@@ -295,7 +259,7 @@ def _serve_with_api(config: Config, demo: gr.Blocks, service: ChatService, host:
 
     from .api import create_app
 
-    app = create_app(config, answerer_for=service.answerer)
+    app = create_app(config, service.answers)
     gr.mount_gradio_app(app, demo, path="/", css=CSS, js=JS, theme=gr.themes.Soft(), show_error=True,
                         footer_links=["api"], max_file_size="20mb", server_name=host, server_port=port)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))

@@ -1,4 +1,8 @@
-"""`rag serve`: the web chat, added to the library's command line (rag/ never imports ui/)."""
+"""The `rag` command: the library's commands (rag/cli.py) plus the web chat and the API.
+
+rag/ never imports ui/: `main` hands `register` to the library's entry point, which adds these
+commands to the app it builds. `python -m rag.cli` is the same command without them.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,11 +10,10 @@ from typing import Optional
 
 import typer
 
-from rag.cli import (BackendOpt, IndexOpt, LlmModelOpt, LlmUrlOpt, ModelsDirOpt, ProfileOpt, _config, app,  # noqa: F401
-                     main)
+from rag import cli as rag_cli
+from rag.cli import BackendOpt, IndexOpt, LlmModelOpt, LlmUrlOpt, ModelsDirOpt, ProfileOpt, config_from_flags
 
 
-@app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
           port: int = typer.Option(7860, "--port", help="Port to listen on."),
           profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
@@ -21,13 +24,12 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to bind 
     """Start the web chat (builds the index on first use). Set RAG_ADMIN_PASSWORD to protect report management."""
     from .app import serve as run
 
-    cfg = _config(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
+    cfg = config_from_flags(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
     extra = f"  API → http://{host}:{port}/v1" if api else ""
     typer.echo(f"报告问答 → http://{host}:{port}{extra}  (profile {cfg.profile}; models load in the background)")
     run(cfg, host, port, block=True, api=api)
 
 
-@app.command("api")
 def api_cmd(host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
             port: int = typer.Option(8000, "--port", help="Port to listen on."),
             profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
@@ -38,9 +40,19 @@ def api_cmd(host: str = typer.Option("127.0.0.1", "--host", help="Address to bin
     Set RAG_API_KEY to require 'Authorization: Bearer <key>'."""
     from .api import run
 
-    cfg = _config(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
+    cfg = config_from_flags(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
     typer.echo(f"报告问答 API → http://{host}:{port}/v1  (profile {cfg.profile}; models load in the background)")
     run(cfg, host, port)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the web chat's and the API's commands to `app`."""
+    app.command()(serve)
+    app.command("api")(api_cmd)
+
+
+def main() -> None:
+    rag_cli.main(register)
 
 
 if __name__ == "__main__":

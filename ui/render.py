@@ -123,6 +123,8 @@ CSS = """
 """
 
 # Clicking a [n] marker brings its source card into view (the page's <base> would otherwise navigate).
+# A message's copy button copies the answer as people read it, text with its [n] markers: Gradio's
+# own would copy the bubble's HTML (this runs first, in the capture phase, and stops it).
 JS = """() => {
   document.addEventListener('click', (e) => {
     const a = e.target.closest('a.cite');
@@ -134,4 +136,27 @@ JS = """() => {
     card.classList.add('flash');
     setTimeout(() => card.classList.remove('flash'), 1600);
   });
+  document.addEventListener('click', (e) => {
+    const button = e.target.closest('#chat button');
+    if (!button || !/copy|复制/i.test(button.getAttribute('aria-label') || button.title || '')) return;
+    let row = button.closest('.message-buttons');  // follows the message it belongs to
+    while (row && !row.classList.contains('message-row')) row = row.previousElementSibling;
+    const shown = row && (row.querySelector('.answer, .refusal') || row.querySelector('.warn'));
+    if (!shown) return;  // the user's own message: Gradio copies its text
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const text = shown.innerText.trim();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text);
+    } else {  // not a secure context (plain http to another host)
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    button.style.opacity = '0.4';
+    setTimeout(() => { button.style.opacity = ''; }, 800);
+  }, true);
 }"""

@@ -1,0 +1,167 @@
+"""`Answerer.stream` end to end with a fake embedder and a scripted generator: milliseconds a test.
+
+The index, retrieval, scoping, prompts, judge threshold and citation check are the real code over
+real report files; only the models are stand-ins (tests/fakes.py), so these tests pin the answer
+path's behaviour while the real-model tests (test_cli_answers, test_api…) pin the models' answers.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from fakes import FakeEmbedder, ScriptedGenerator
+
+import rag.pipeline  # noqa: F401  (imported before the patches below, or it would keep the patched names)
+from rag.answering import Answerer
+from rag.config import Config
+from rag.indexing import build_index
+from rag.keyword import pos_tags
+from rag.prompting import REFUSAL, TRANSLATE_SYSTEM
+from rag.retrieval import Retriever
+
+REPORT = """{body}关于2024年度法治政府建设报告
+
+来源:{body}法规科  发布日期:2025-02-07 09:34  浏览次数:
+
+2024年,{body}以习近平法治思想为指导,将法治政府建设深度融入教育改革发展之中。
+
+一、2024年推进法治政府建设主要情况
+
+(一)深化学校法治教育,护航青少年健康成长。全区{schools}所中小学实现法治副校长全覆盖,共聘任{vps}名法治副校长,积极参与学校安全事故、侵权纠纷等调解协商。
+
+(二)推进依法行政。全年办理行政复议案件{cases}件,组织机关干部集中学法{studies}次。
+
+二、2025年度推进法治政府建设主要安排
+
+(一)持续深化普法教育。计划开展“宪法进校园”活动{events}场,推动法治教育进课堂。
+"""
+JIA = {"body": "甲区教育局", "schools": 120, "vps": 156, "cases": 7, "studies": 5, "events": 40}
+YI = {"body": "乙区教育局", "schools": 98, "vps": 131, "cases": 4, "studies": 6, "events": 25}
+QUESTION = "全区共聘任了多少名法治副校长？"
+EMBEDDER = FakeEmbedder()
+
+
+def _index(folder, *reports: dict) -> Config:
+    """The reports indexed once per module (jieba's dictionaries load here, ~1 s, once per process)."""
+    cfg = Config().with_(profile="default", index_root=folder / "index", source_dir=folder / "reports")
+    cfg.source_dir.mkdir(parents=True)
+    for i, fields in enumerate(reports):
+        (cfg.source_dir / f"{i}.txt").write_text(REPORT.format(**fields), encoding="utf-8")
+    build_index(cfg, EMBEDDER)
+    pos_tags("乙区")  # jieba's part-of-speech model, which scoping uses, loads here rather than in a test
+    return cfg
+
+
+@pytest.fixture(autouse=True)
+def no_real_models(monkeypatch):
+    """A test here that reached for a real model would take seconds: make it fail instead."""
+    def refuse(*_):
+        raise AssertionError("a fast test loaded a real model")
+
+    for module in ("rag.embedding.get_embedder", "rag.generation.get_generator", "rag.pipeline.get_embedder",
+                   "rag.pipeline.get_generator"):
+        monkeypatch.setattr(module, refuse)
+
+
+@pytest.fixture(scope="module")
+def one_report(tmp_path_factory) -> Config:
+    return _index(tmp_path_factory.mktemp("one"), JIA)
+
+
+@pytest.fixture(scope="module")
+def two_reports(tmp_path_factory) -> Config:
+    return _index(tmp_path_factory.mktemp("two"), JIA, YI)
+
+
+def answerer(cfg: Config, *replies: str, judge_score: float = 5.0, min_dense: float = 0.0, **settings):
+    generator = ScriptedGenerator(replies, judge_score)
+    return Answerer(cfg.with_(**settings), Retriever(cfg.index_dir, EMBEDDER, min_dense=min_dense), generator), generator
+
+
+def test_events_come_in_order_retrieved_tokens_answer(one_report):
+    reply = "全区共聘任156名法治副校长[1]。"
+    a, gen = answerer(one_report, reply)
+    events = list(a.stream(QUESTION))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "retrieved" and kinds[-1] == "answer" and set(kinds[1:-1]) == {"token"} and len(kinds) > 3
+    assert events[0].data.hits and "".join(e.data for e in events[1:-1]) == reply
+    ans = events[-1].data
+    assert not ans.refused and ans.text == reply and [c.n for c in ans.citations] == [1]
+    assert "156" in ans.citations[0].passage.text and ans.unsupported_numbers == []
+    assert {"retrieve", "judge", "first_token", "total"} <= set(ans.timings_ms)
+    assert len(gen.judged) == 1 and len(gen.streamed) == 1  # one judge call, one answer
+
+
+@pytest.mark.parametrize("score,refused", [(0.5, True), (1.5, False)])
+def test_the_judge_threshold_refuses_below_and_answers_above(one_report, score, refused):
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", judge_score=score, judge_min=1.0)
+    ans = a.answer(QUESTION)
+    assert ans.refused is refused and ans.checks["judge"] == score
+    if refused:
+        assert ans.text == REFUSAL and ans.citations == [] and gen.streamed == []  # the model never answers
+        assert ans.hits  # the closest passages are still there to show
+    else:
+        assert "156" in ans.text and ans.citations
+
+
+def test_judge_threshold_comes_from_the_profile_unless_set(one_report):
+    assert answerer(one_report)[0].judge_min == 0.8  # the default profile's
+    assert answerer(one_report, judge_min=2.0)[0].judge_min == 2.0
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", profile="lite")  # lite has no judge
+    assert not a.answer(QUESTION).refused and gen.judged == []
+
+
+def test_a_refusal_from_the_model_has_the_refusal_text_and_no_citations(one_report):
+    a, _ = answerer(one_report, "根据资料，没有提及这一内容[1]。")
+    ans = a.answer(QUESTION)
+    assert ans.refused and ans.text == REFUSAL and ans.citations == [] and ans.unsupported_numbers == []
+
+
+def test_an_off_topic_question_is_refused_without_any_model_call(one_report):
+    a, gen = answerer(one_report, "不该用到的回答", min_dense=0.99)
+    events = list(a.stream("明天的天气怎么样？"))
+    assert [e.kind for e in events] == ["retrieved", "answer"] and not events[0].data.relevant
+    assert events[-1].data.refused and events[-1].data.text == REFUSAL
+    assert gen.streamed == [] and gen.judged == []
+
+
+def test_an_english_question_is_translated_then_answered_in_chinese(one_report):
+    translation = "全区共聘任了多少名法治副校长？"
+    a, gen = answerer(one_report, translation, "全区共聘任156名法治副校长[1]。")
+    ans = a.answer("How many vice principals for the rule of law were appointed?")
+    assert gen.streamed[0][0]["content"] == TRANSLATE_SYSTEM  # the first model call translates
+    assert ans.standalone_question == translation and gen.streamed[1][-1]["content"].endswith(f"【问题】{translation}")
+    assert not ans.refused and "156" in ans.text and "translate" in ans.timings_ms
+    fallback, _ = answerer(one_report, "Sorry, I cannot translate that.")
+    assert fallback.translate("How many?") == "How many?"  # no Chinese back: the question as asked
+
+
+def test_markers_are_normalised_and_numbers_not_in_cited_passages_are_reported(one_report):
+    a, _ = answerer(one_report, "全区共聘任156名法治副校长【1】，其中女性999名［1］[9]。")
+    ans = a.answer(QUESTION)
+    assert ans.text == "全区共聘任156名法治副校长[1]，其中女性999名[1]。"  # 【1】［1］ → [1]; [9] points at nothing
+    assert [c.n for c in ans.citations] == [1] and ans.unsupported_numbers == ["999"]
+
+
+def _blocks(messages: list[dict]) -> list[str]:
+    """The passages as the model read them: the '[n] …' lines of the last user message."""
+    return [ln for ln in messages[-1]["content"].split("\n") if re.match(r"\[\d+\] ", ln)]
+
+
+def test_a_question_naming_one_report_gets_only_its_passages_each_labelled(two_reports):
+    a, gen = answerer(two_reports, "乙区共聘任131名法治副校长[1]。")
+    yi = next(d for d, info in a.retriever.version.reports.items() if info.body == "乙区教育局")
+    ans = a.answer("乙区共聘任了多少名法治副校长？")
+    assert ans.hits and {h.passage.doc_id for h in ans.hits} == {yi} and ans.checks["scope"] == ["乙区"]
+    blocks = _blocks(gen.streamed[0])
+    assert blocks and all(b.split(" ", 1)[1].startswith("【乙区教育局 · 2024年度】") for b in blocks)
+    assert "156" not in gen.streamed[0][-1]["content"]  # 甲区's figure never reaches the model
+    assert gen.judged[0][-1]["content"].startswith("资料：【乙区教育局 · 2024年度】")
+    assert not ans.refused and "131" in ans.text and ans.citations[0].passage.doc_id == yi
+
+
+def test_a_question_naming_no_report_sees_each_passage_with_its_own_label(two_reports):
+    a, gen = answerer(two_reports, "甲区共聘任156名法治副校长[1]。")
+    a.answer(QUESTION, top_k=8)
+    labels = {re.match(r"\[\d+\] (【[^】]+】)", b).group(1) for b in _blocks(gen.streamed[0])}
+    assert labels == {"【甲区教育局 · 2024年度】", "【乙区教育局 · 2024年度】"}
