@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
 from .schema import Location, Paragraph, ParagraphGroup, Passage
 from .textnorm import PATH_SEP, SENTENCE_END, normalize
@@ -106,5 +107,7 @@ def chunk_groups(groups: list[ParagraphGroup], titles: dict[str, str], max_chars
                 passages[pid] = Passage(**{**old.__dict__, "sources": old.sources + locs})
                 continue
             passages[pid] = Passage(pid, p.doc_id, titles.get(p.doc_id, ""), PATH_SEP.join(p.path), text,
-                                    p.start + s, p.start + e, locs, scopes.get(p.doc_id, ""))
-    return list(passages.values())
+                                    p.start + s, p.start + e, locs)
+    # A text several reports share belongs to each of them: its label names every owner.
+    return [replace(p, scope="；".join(dict.fromkeys(scopes[loc.doc_id] for loc in p.sources if scopes.get(loc.doc_id))))
+            for p in passages.values()]

@@ -101,9 +101,8 @@ def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
         owners = [reports[d] for d in dict.fromkeys(p.doc_id for p in cited) if d in reports]
         if owners and numbers_with_units(MARKER.sub("", sentence)):
-            named = normalize(sentence)
-            unnamed = [o for o in owners if (o.body or o.place)
-                       and not any(alias in named for alias in aliases(o))]
+            said = normalize(sentence)
+            unnamed = [o for o in owners if (o.body or o.place) and not _names(said, o, reports)]
             if unnamed:
                 lead = len(sentence) - len(sentence.lstrip())
                 source = "、".join(f"{o.body or o.place}{'、'.join(map(str, o.years))}{'年度' if o.years else ''}报告"
@@ -111,6 +110,14 @@ def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]
                 sentence = f"{sentence[:lead]}据{source}，{sentence[lead:]}"
         out.append(sentence)
     return "".join(out)
+
+
+def _names(sentence: str, owner: ReportInfo, reports: dict[str, ReportInfo]) -> bool:
+    """Whether a sentence names a report's owner (and its year, when that body has several reports)."""
+    if not any(alias in sentence for alias in aliases(owner)):
+        return False
+    several_years = sum(r.body == owner.body for r in reports.values()) > 1
+    return not several_years or any(str(y) in sentence for y in owner.years)
 
 
 def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "",

@@ -30,11 +30,16 @@ EXAMPLES = {
     "answer": ("【资料】\n[1] 示例区新建幼儿园3所，新增学位2400个。\n[2] 全年组织教师培训6次。\n\n【问题】示例区新增了多少学位？",
                "示例区新建幼儿园3所，新增学位2400个[1]。"),
     "refuse": ("【资料】\n[1] 全年组织教师培训6次。\n\n【问题】示例区教育局的年度预算是多少？", REFUSAL),
+    # Several reports of one genre: each figure is said with whose it is (shown only then).
+    "several": ("【资料】\n[1] 【示例甲区教育局 · 2024年度】全区共设立托管服务点30个。\n"
+                "[2] 【示例乙区教育局 · 2024年度】全区共设立托管服务点45个。\n\n【问题】共设立了多少个托管服务点？",
+                "示例甲区教育局2024年共设立托管服务点30个[1]；示例乙区教育局2024年共设立托管服务点45个[2]。"),
 }
 
 # Added when the index holds several reports: passages of one genre read alike, and only the label
 # says whose figure a passage holds.
-SEVERAL_REPORTS_RULE = "6. 每条资料开头的【】写明它出自哪个单位、哪一年的报告；只用问题所问单位和年份的资料，回答时写明数字出自哪个单位。"
+SEVERAL_REPORTS_RULE = ("6. 每条资料开头的【】写明它出自哪个单位、哪一年的报告。问题指明了单位或年份时，只用相符的资料；"
+                        "没有指明而资料来自多个单位时，分别写出各单位的数字。每个数字都写明出自哪个单位。")
 
 JUDGE_SYSTEM = "你是严格的审核员。判断给出的资料是否直接包含问题所问的具体信息（数字、名称或做法）。只回答“是”或“否”。"
 
@@ -90,7 +95,7 @@ def build_messages(question: str, context: list[ContextItem], examples: tuple[st
     """`labelled`: the index holds several reports, so each passage is shown with its report's label."""
     blocks = [passage_block(c, labelled) for c in context]
     messages = [{"role": "system", "content": SYSTEM + ("\n" + SEVERAL_REPORTS_RULE if labelled else "")}]
-    for user, assistant in (EXAMPLES[name] for name in examples):
+    for user, assistant in (EXAMPLES[name] for name in examples + (("several",) if labelled else ())):
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
     messages.append({"role": "user", "content": "【资料】\n" + "\n".join(blocks) + f"\n\n【问题】{question}"})
     return messages

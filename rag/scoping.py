@@ -88,8 +88,11 @@ def scope_question(question: str, reports: dict[str, ReportInfo], mentioned=None
             owners = {d for d, kind in table[alias]}
             org = _ORG_AFTER.match(q, m.end())
             if org and not any(kind == "body" for _, kind in table[alias]):
-                owners = {d for d in owners if _same_org(org.group(), reports[d].body)}
-                if not owners:  # 青禾区人民政府: 青禾区 has a report, but not from its government
+                # a place and a kind of body name that place's own body: 澄州市人民政府 is not the
+                # government of 云溪区 (in 澄州市), and 青禾区人民政府 has no report if only 青禾区's
+                # education bureau has one
+                owners = {d for d, kind in table[alias] if kind == "place" and _same_org(org.group(), reports[d].body)}
+                if not owners:
                     uncovered.append(alias + org.group())
             for d, kind in table[alias]:
                 if d in owners:

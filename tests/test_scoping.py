@@ -1,0 +1,96 @@
+"""Report identities and question scopes on a shelf of look-alike reports (no model: string rules)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.config import PROJECT_ROOT
+from rag.loading import load_document
+from rag.reportmeta import identify, read_override, sidecar_path, write_override
+from rag.schema import ReportInfo
+from rag.scoping import coverage, out_of_scope_answer, scope_question
+
+SHELF = PROJECT_ROOT / "eval" / "multi" / "reports"
+
+
+@pytest.fixture(scope="module")
+def shelf() -> dict[str, ReportInfo]:
+    return {p.name: load_document(p).info for p in sorted(SHELF.glob("*.txt"))}
+
+
+def test_identity_from_title_header_and_first_paragraph(shelf):
+    seed = shelf["000_08d26d6dac988051.txt"]
+    assert (seed.body, seed.place, seed.region, seed.years) == ("杭州市教育局", "杭州市", "", (2024,))
+    assert seed.published.startswith("2025-02-07") and seed.label == "杭州市教育局 · 2024年度"
+    # the title names no body: the 来源 header and the opening do
+    untitled = shelf["chengzhou_jyj_2024.txt"]
+    assert (untitled.body, untitled.years) == ("澄州市教育局", (2024,))
+    # the title says 云溪区教育局; the header names it in full, which gives the district its city
+    district = shelf["yunxi_jyj_2024.txt"]
+    assert (district.body, district.place, district.region) == ("澄州市云溪区教育局", "云溪区", "澄州市")
+    government = shelf["yunxi_zf_2024.txt"]
+    assert (government.body, government.place) == ("澄州市云溪区人民政府", "云溪区")
+    assert shelf["chengzhou_jyj_2023.txt"].years == (2023,)
+
+
+def test_a_sidecar_file_corrects_the_guess(tmp_path):
+    report = tmp_path / "r.txt"
+    report.write_text("关于2024年度法治政府建设情况的报告\n\n一、主要情况\n\n(一)全年组织集体学法4次。\n", encoding="utf-8")
+    assert load_document(report).info.body == ""  # nothing names the body
+    write_override(report, {"body": "白沙县司法局", "years": [2023, 2024]})
+    info = load_document(report).info
+    assert (info.body, info.place, info.years) == ("白沙县司法局", "白沙县", (2023, 2024))
+    assert read_override(report) == {"body": "白沙县司法局", "years": [2023, 2024]}
+    sidecar_path(report).write_text(json.dumps({"boss": "x"}), encoding="utf-8")
+    with pytest.raises(Exception, match="unknown field"):
+        load_document(report)
+
+
+def _scope(shelf, question):
+    s = scope_question(question, shelf)
+    return (sorted(s.doc_ids) if s.doc_ids is not None else None), list(s.uncovered)
+
+
+@pytest.mark.parametrize("question, docs", [
+    ("云溪区教育局2024年共聘任了多少名法治副校长？", ["yunxi_jyj_2024.txt"]),
+    ("云溪区政府全年组织了几次集体学法？", ["yunxi_zf_2024.txt"]),
+    ("云溪区新建了几所学校？", ["yunxi_jyj_2024.txt", "yunxi_zf_2024.txt"]),
+    ("澄州市2023年组织了几次领导班子集体学法？", ["chengzhou_jyj_2023.txt"]),
+    ("澄州市教育局2024年新增了多少学位？", ["chengzhou_jyj_2024.txt"]),
+    ("澄州市教育局聘任了多少名法治副校长？", ["chengzhou_jyj_2023.txt", "chengzhou_jyj_2024.txt"]),
+    ("杭州全市新建成了多少所中小学？", ["000_08d26d6dac988051.txt"]),
+    ("2025年法治副校长工作有什么安排？", ["000_08d26d6dac988051.txt", "chengzhou_jyj_2024.txt", "qinghe_jyj_2024.txt",
+                                     "yunxi_jyj_2024.txt", "yunxi_zf_2024.txt"]),  # plans of the 2024 reports
+    ("共聘任了多少名法治副校长？", None),  # names no one: every report may answer
+])
+def test_questions_are_scoped_to_the_reports_they_name(shelf, question, docs):
+    assert _scope(shelf, question) == (docs, [])
+
+
+@pytest.mark.parametrize("question, uncovered", [
+    ("白沙县教育局2024年聘任了多少名法治副校长？", ["白沙县"]),
+    ("青禾区人民政府2024年办理了多少件行政复议？", ["青禾区人民政府"]),  # 青禾区 has only its bureau's report
+    ("澄州市人民政府2024年审查了多少件行政规范性文件？", ["澄州市人民政府"]),
+    ("杭州市教育局2022年新建了多少所学校？", ["2022年"]),
+])
+def test_a_body_place_or_year_without_a_report_is_out_of_scope(shelf, question, uncovered):
+    assert _scope(shelf, question) == ([], uncovered)
+
+
+def test_the_refusal_names_what_the_index_covers(shelf):
+    scope = scope_question("白沙县教育局2024年聘任了多少名法治副校长？", shelf)
+    text = out_of_scope_answer(scope, shelf)
+    assert text.startswith("报告中没有找到与该问题相关的内容。") and "白沙县" in text
+    assert "澄州市教育局（2023、2024年度）" in coverage(shelf) and "杭州市教育局（2024年度）" in text
+
+
+def test_a_place_the_reports_talk_about_is_a_topic_not_a_scope(shelf):
+    question = "西湖区有几所学校获评示范校？"
+    assert scope_question(question, shelf).uncovered == ("西湖区",)
+    assert scope_question(question, shelf, mentioned=lambda w: w == "西湖区").uncovered == ()
+
+
+def test_identify_needs_no_report_specific_rules():
+    info = identify("2024年，白沙县人民政府坚持依法行政。\n一、主要情况", "白沙县2023—2024年法治政府建设情况报告")
+    assert (info.body, info.place, info.years) == ("白沙县人民政府", "白沙县", (2023, 2024))
