@@ -36,6 +36,7 @@ class QAItem:
     report: str | list[str] = ""
     category: str = ""
     alternatives: list[dict] = field(default_factory=list)  # unscoped: [{"report","must","names","evidence"}]
+    found_in: list[str] = field(default_factory=list)  # a refusal: the other reports that do hold the fact
 
     @property
     def reports(self) -> list[str]:
@@ -85,7 +86,8 @@ def load_qa(path: Path) -> list[QAItem]:
             raise BadInput(f"{where}: duplicate id {obj['id']!r} (first on line {seen[obj['id']]}).")
         seen[obj["id"]] = no
         items.append(QAItem(str(obj["id"]), obj["type"], obj["question"], obj["answer"], obj["must"],
-                            obj["evidence"], history, report, str(obj.get("category") or ""), alternatives))
+                            obj["evidence"], history, report, str(obj.get("category") or ""), alternatives,
+                            list(obj.get("found_in") or [])))
     if not items:
         raise BadInput(f"{path}: no questions in the file.")
     return items
@@ -205,10 +207,22 @@ class Shelf:
     def holds(self, passage, report: str) -> bool:
         return self.doc_ids.get(report) in passage.doc_ids
 
-    def wrong_report(self, answer: str, question: str, reports: list[str]) -> list[str]:
-        """Figures of the answer that the named reports do not state but another report does."""
+    def wrong_report(self, answer, item: QAItem) -> list[str]:
+        """Figures of the answer taken from a report other than the item's.
+
+        An answerable item: figures its report(s) do not state but another report does. A refusal
+        (the named body has no report, or its report lacks the fact): figures the answer cites from
+        a report that holds the fact for another body (`found_in`; any report when none is named)."""
         if len(self.numbers) < 2:
             return []
+        if not item.reports:
+            names = {d: n for n, d in self.doc_ids.items()}
+            sources = [c.passage for c in answer.citations
+                       if not item.found_in or names.get(c.passage.doc_id) in item.found_in]
+            held = set().union(*(numbers_with_units(p.text) for p in sources)) if sources else set()
+            return [n for n in dict.fromkeys(numbers_with_units(MARKER.sub("", answer.text)))
+                    if n in held and n not in numbers_with_units(item.question)]
+        answer, question, reports = answer.text, item.question, item.reports
         asked = set(numbers_with_units(question))
         allowed = set().union(*(self.numbers.get(r, set()) for r in reports))
         others = set().union(*(v for k, v in self.numbers.items() if k not in reports))
@@ -261,7 +275,7 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
     result.rouge_l = round(rouge_l(answer.text, item.answer), 4)
     result.unsupported_numbers = answer.unsupported_numbers
     if shelf is not None and not answer.refused:
-        result.wrong_report = shelf.wrong_report(answer.text, item.question, item.reports)
+        result.wrong_report = shelf.wrong_report(answer, item)
     for c in answer.citations:
         supports = bool(item.evidence) and (contains_evidence(c.passage.text, item.evidence) or
                                             (item.must and all(contains_must(c.passage.text, m) for m in item.must)))

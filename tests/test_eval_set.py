@@ -47,3 +47,16 @@ def test_followups_have_history():
     for item in load_qa(QA):
         if item.type == "followup":
             assert item.history and all(h["question"] for h in item.history), item.id
+
+
+def test_the_multi_report_set_is_valid():
+    """eval/multi: evidence verbatim in the item's own report and in no other, pairs with different
+    figures, refusals naming a body on (or off) the shelf as their category says."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(PROJECT_ROOT / "eval" / "multi" / "check_set.py")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    items = load_qa(PROJECT_ROOT / "eval" / "multi" / "qa.jsonl")
+    assert len(items) >= 60 and all(i.report or i.type == "unanswerable" for i in items)
