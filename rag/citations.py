@@ -120,6 +120,23 @@ def _names(sentence: str, owner: ReportInfo, reports: dict[str, ReportInfo]) -> 
     return not several_years or any(str(y) in sentence for y in owner.years)
 
 
+def misattributed(text: str, passages: list[Passage], reports: dict[str, ReportInfo]) -> list[str]:
+    """Figures stated under another indexed body's name than the report they are cited from
+    ("青禾区共聘任103名[1]" where [1] is 云溪区's): the worst answer there is, so it is never shown."""
+    wrong = []
+    for sentence in sentences(text):
+        figures = numbers_with_units(MARKER.sub("", sentence))
+        cited = {passages[int(n) - 1].doc_id for n in MARKER.findall(sentence)}
+        if not figures or not cited:
+            continue
+        said = normalize(sentence)
+        theirs = {a for d in cited if d in reports for a in aliases(reports[d])}
+        others = {a for d, info in reports.items() if d not in cited for a in aliases(info)} - theirs
+        if any(a in said for a in others) and not any(a in said for a in theirs):
+            wrong += figures
+    return list(dict.fromkeys(wrong))
+
+
 def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "",
                  scope: frozenset[str] | None = None, reports: dict[str, ReportInfo] | None = None) -> Checked:
     """The answer as shown to people, with its citations and unsupported numbers.
@@ -143,12 +160,13 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
         evidence.update(numbers_with_units(f"{c.passage.path} {c.passage.text}"))
     claimed = numbers_with_units(MARKER.sub("", text))
     unsupported = list(dict.fromkeys(n for n in claimed if n not in evidence))
+    wrong = misattributed(text, passages, reports) if reports else []
     if scope is not None:
-        wrong = [n for n in dict.fromkeys(claimed)
-                 if (holders := [c.passage for c in citations if n in _numbers(c.passage)])
-                 and not any(p.doc_ids & scope for p in holders)]
-        if wrong:
-            return Checked(REFUSAL, True, [], [], wrong)
+        wrong += [n for n in dict.fromkeys(claimed)
+                  if (holders := [c.passage for c in citations if n in _numbers(c.passage)])
+                  and not any(p.doc_ids & scope for p in holders)]
+    if wrong:
+        return Checked(REFUSAL, True, [], [], list(dict.fromkeys(wrong)))
     if reports:
         text = attribute(text, passages, reports)
     return Checked(text, False, citations, unsupported)

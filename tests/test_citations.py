@@ -59,3 +59,29 @@ def test_an_answer_that_only_restates_the_question_is_a_refusal():
     assert c.refused and c.text == REFUSAL
     # a short answer that adds a number is an answer
     assert not check_answer("共聘任1237名[1]。", PASSAGES, [1, 1, 1], "共聘任了多少名法治副校长？").refused
+
+
+def _two_districts():
+    from rag.schema import Location, ReportInfo
+
+    reports = {"yx": ReportInfo("澄州市云溪区教育局", "云溪区", "澄州市", (2024,)),
+               "qh": ReportInfo("澄州市青禾区教育局", "青禾区", "澄州市", (2024,))}
+    passages = [Passage(f"p{d}", d, "", "", f"全区共聘任{n}名法治副校长。", 0, 10, (Location(d, 0, 10),))
+                for d, n in (("yx", 103), ("qh", 89))]
+    return reports, passages
+
+
+def test_a_figure_is_attributed_to_its_report_when_the_answer_does_not_say_whose():
+    reports, passages = _two_districts()
+    checked = check_answer("全区共聘任103名法治副校长[1]。", passages, [1.0, 1.0], "共聘任了多少名法治副校长？", None, reports)
+    assert checked.text == "据澄州市云溪区教育局2024年度报告，全区共聘任103名法治副校长[1]。"
+    named = check_answer("云溪区共聘任103名法治副校长[1]。", passages, [1.0, 1.0], "", None, reports)
+    assert named.text == "云溪区共聘任103名法治副校长[1]。"  # already says whose
+
+
+def test_a_figure_under_another_bodys_name_or_outside_the_scope_is_never_shown():
+    reports, passages = _two_districts()
+    swapped = check_answer("青禾区共聘任103名法治副校长[1]。", passages, [1.0, 1.0], "", None, reports)
+    assert swapped.refused and swapped.wrong_report_numbers == ["103"] and not swapped.citations
+    outside = check_answer("共聘任89名法治副校长[2]。", passages, [1.0, 1.0], "", frozenset({"yx"}), reports)
+    assert outside.refused and outside.wrong_report_numbers == ["89"]
