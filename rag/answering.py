@@ -19,6 +19,7 @@ from .models import profile_spec
 from .prompting import REFUSAL, build_messages, judge_messages, select_context, translation_messages
 from .retrieval import Retriever
 from .schema import Answer, Checked, Event, Retrieval, Scope
+from .reportmeta import YEAR
 from .scoping import out_of_scope_answer
 from .textnorm import HAN
 
@@ -82,7 +83,8 @@ class Answerer:
         if self.generator is not None and is_foreign(query):
             query = asked = self.translate(query)
             timings["translate"] = (time.perf_counter() - t0) * 1000
-        scope = self.scope_for(question, query)
+        own = self.retriever.scope(question)
+        scope = self.scope_for(question, query, own)
         retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k,
                                                      None if scope.uncovered else scope)
         timings["retrieve"] = retrieval.seconds * 1000
@@ -98,7 +100,8 @@ class Answerer:
         if scope.uncovered:
             checks["out_of_scope"] = list(scope.uncovered)  # a body, place or year no report covers
             context = []
-        if context and (missing := missing_constraints(asked, context)):
+        # a follow-up that names its own body or year is checked against those, not the last question's
+        if context and (missing := missing_constraints(question if own.named else asked, context)):
             checks["missing"] = missing  # asks about a year or place the passages do not mention
             context = []
         judge_min = self.judge_min
@@ -131,12 +134,19 @@ class Answerer:
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
                                      retrieval.index_version, checks, checked.wrong_report_numbers))
 
-    def scope_for(self, question: str, query: str) -> Scope:
+    def scope_for(self, question: str, query: str, own: Scope | None = None) -> Scope:
         """The reports a question asks about. Its own words decide; a follow-up that names no one
-        keeps the conversation's scope ("那其中女性多少？" after a question about 澄州市)."""
-        scope = self.retriever.scope(question)
-        if not scope.restricted and not scope.uncovered and query != question:
-            scope = self.retriever.scope(query)
+        keeps the conversation's scope ("那其中女性多少？" after a question about 澄州市), and one
+        that names only a year narrows it ("那2024年呢？": 澄州市's 2024 report, not every 2024 report)."""
+        scope = own if own is not None else self.retriever.scope(question)
+        if query == question or scope.uncovered:
+            return scope
+        if not scope.restricted:
+            return self.retriever.scope(query)
+        if all(YEAR.fullmatch(n.removesuffix("年")) for n in scope.named):
+            conversation = self.retriever.scope(query)
+            if conversation.restricted and (both := scope.doc_ids & conversation.doc_ids):
+                return Scope(both, conversation.named, ())
         return scope
 
     @property

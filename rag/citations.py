@@ -15,7 +15,7 @@ import re
 from .prompting import REFUSAL
 from .schema import Checked, Citation, Passage, ReportInfo
 from .scoping import aliases
-from .textnorm import MARKER, bigrams, normalize, numbers_with_units, sentences
+from .textnorm import MARKER, bigrams, figures, normalize, sentences
 
 _ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
 _REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
@@ -38,12 +38,12 @@ def normalize_markers(text: str, n_passages: int) -> str:
 
 
 def _numbers(p: Passage) -> set[str]:
-    return set(numbers_with_units(f"{p.path} {p.text}"))
+    return set(figures(f"{p.scope} {p.path} {p.text}"))
 
 
 def _supporting_passage(body: str, cited: list[int], grams: list[set], numbers: list[set]) -> int | None:
     """The passage (0-based) a sentence should cite, or None to leave its markers as they are."""
-    claimed = set(numbers_with_units(body))
+    claimed = set(figures(body))
     if cited and (not claimed or claimed <= set().union(*(numbers[i] for i in cited))):
         return None  # cited, and the cited passages hold every number it states
     candidates = [i for i in range(len(grams)) if claimed <= numbers[i]] if claimed else list(range(len(grams)))
@@ -84,7 +84,7 @@ def is_echo(answer: str, question: str, passages: list[Passage]) -> bool:
     """An 'answer' that only restates the question: no number and almost no words of its own
     taken from the passages (small models do this when the passages lack the answer)."""
     body = MARKER.sub("", answer)
-    if set(numbers_with_units(body)) - set(numbers_with_units(question)):
+    if set(figures(body)) - set(figures(question)):
         return False
     context = set().union(*(bigrams(p.text) for p in passages)) if passages else set()
     return len((bigrams(body) - bigrams(question)) & context) < MIN_NEW_BIGRAMS
@@ -100,7 +100,7 @@ def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]
     for sentence in sentences(text):
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
         owners = [reports[d] for d in dict.fromkeys(p.doc_id for p in cited) if d in reports]
-        if owners and numbers_with_units(MARKER.sub("", sentence)):
+        if owners and figures(sentence):
             said = normalize(sentence)
             unnamed = [o for o in owners if (o.body or o.place) and not _names(said, o, reports)]
             if unnamed:
@@ -125,15 +125,15 @@ def misattributed(text: str, passages: list[Passage], reports: dict[str, ReportI
     ("青禾区共聘任103名[1]" where [1] is 云溪区's): the worst answer there is, so it is never shown."""
     wrong = []
     for sentence in sentences(text):
-        figures = numbers_with_units(MARKER.sub("", sentence))
+        stated = figures(sentence)
         cited = {passages[int(n) - 1].doc_id for n in MARKER.findall(sentence)}
-        if not figures or not cited:
+        if not stated or not cited:
             continue
         said = normalize(sentence)
         theirs = {a for d in cited if d in reports for a in aliases(reports[d])}
         others = {a for d, info in reports.items() if d not in cited for a in aliases(info)} - theirs
         if any(a in said for a in others) and not any(a in said for a in theirs):
-            wrong += figures
+            wrong += stated
     return list(dict.fromkeys(wrong))
 
 
@@ -144,7 +144,8 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     `scope`: the reports the question asks about; a figure that only a cited passage of another
     report holds is never shown as fact (the answer becomes a refusal naming it).
     `reports`: the identities of the indexed reports when there are several: every figure is then
-    attributed to its report (`attribute`)."""
+    attributed to its report (`attribute`), and one that no cited passage holds, or that is stated
+    under another body's name (`misattributed`), is not shown."""
     text = normalize_markers(raw.strip(), len(passages))
     if is_refusal(text) or (question and is_echo(text, question, passages)):
         return Checked(REFUSAL, True, [], [])
@@ -155,12 +156,11 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
         if n not in cited:
             cited.append(n)
     citations = [Citation(n, passages[n - 1], scores[n - 1]) for n in cited]
-    evidence = set()
-    for c in citations:
-        evidence.update(numbers_with_units(f"{c.passage.path} {c.passage.text}"))
-    claimed = numbers_with_units(MARKER.sub("", text))
+    evidence = set().union(*(_numbers(c.passage) for c in citations))
+    claimed = figures(text)
     unsupported = list(dict.fromkeys(n for n in claimed if n not in evidence))
-    wrong = misattributed(text, passages, reports) if reports else []
+    # Several reports: a figure no cited passage holds cannot be attributed to any of them.
+    wrong = (misattributed(text, passages, reports) + unsupported) if reports else []
     if scope is not None:
         wrong += [n for n in dict.fromkeys(claimed)
                   if (holders := [c.passage for c in citations if n in _numbers(c.passage)])

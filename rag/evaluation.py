@@ -15,7 +15,7 @@ from typing import Callable
 
 from .answering import Answerer, standalone
 from .errors import BadInput
-from .textnorm import MARKER, char_bigrams, normalize, numbers_with_units
+from .textnorm import MARKER, char_bigrams, cn_digits, figures, normalize, numbers_with_units
 
 TYPES = ("number", "fact", "list", "plan", "paraphrase", "english", "unanswerable", "followup", "unscoped")
 FIELDS = ("id", "type", "question", "answer", "must", "evidence")
@@ -95,24 +95,9 @@ def load_qa(path: Path) -> list[QAItem]:
 
 # ---------------------------------------------------------------- matching
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_NUMBER = re.compile(r"[一二两三四五六七八九十]{1,3}(?=[年次个所名件项人家大届批])")
-
-
-def _cn_to_int(s: str) -> int | None:
-    if "十" not in s:
-        return _CN_DIGITS.get(s) if len(s) == 1 else None
-    tens, _, ones = s.partition("十")
-    t = _CN_DIGITS.get(tens, None) if tens else 1
-    o = _CN_DIGITS.get(ones, None) if ones else 0
-    return None if t is None or o is None else t * 10 + o
-
-
 def match_form(text: str) -> str:
     """Normalised for matching: NFKC, no whitespace or markers, Chinese numerals ≤ 99 as digits."""
-    text = MARKER.sub("", normalize(text))
-    text = _CN_NUMBER.sub(lambda m: str(v) if (v := _cn_to_int(m.group())) is not None else m.group(), text)
-    return re.sub(r"\s+", "", text)
+    return re.sub(r"\s+", "", cn_digits(MARKER.sub("", normalize(text))))
 
 
 def _value(number: str) -> float:
@@ -202,7 +187,7 @@ class Shelf:
         version = answerer.retriever.refresh()
         names = {Path(d["path"]).name: d for d in version.documents}
         return cls({n: d["doc_id"] for n, d in names.items()},
-                   {n: set(numbers_with_units(version.document(d["path"]).text)) for n, d in names.items()})
+                   {n: set(figures(version.document(d["path"]).text)) for n, d in names.items()})
 
     def holds(self, passage, report: str) -> bool:
         return self.doc_ids.get(report) in passage.doc_ids
@@ -219,15 +204,13 @@ class Shelf:
             names = {d: n for n, d in self.doc_ids.items()}
             sources = [c.passage for c in answer.citations
                        if not item.found_in or names.get(c.passage.doc_id) in item.found_in]
-            held = set().union(*(numbers_with_units(p.text) for p in sources)) if sources else set()
-            return [n for n in dict.fromkeys(numbers_with_units(MARKER.sub("", answer.text)))
-                    if n in held and n not in numbers_with_units(item.question)]
+            held = set().union(*(figures(p.text) for p in sources)) if sources else set()
+            return [n for n in dict.fromkeys(figures(answer.text)) if n in held and n not in figures(item.question)]
         answer, question, reports = answer.text, item.question, item.reports
-        asked = set(numbers_with_units(question))
+        asked = set(figures(question))
         allowed = set().union(*(self.numbers.get(r, set()) for r in reports))
         others = set().union(*(v for k, v in self.numbers.items() if k not in reports))
-        return [n for n in dict.fromkeys(numbers_with_units(MARKER.sub("", answer)))
-                if n not in asked and n not in allowed and n in others]
+        return [n for n in dict.fromkeys(figures(answer)) if n not in asked and n not in allowed and n in others]
 
 
 def _hit_rank(item: QAItem, hits, shelf: Shelf | None) -> int | None:

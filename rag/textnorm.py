@@ -50,6 +50,33 @@ NUMBER = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\
 _MULTIPLIER = re.compile(r"\s*(万|亿|千|百|%)")
 
 
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile(r"[一二两三四五六七八九十]{1,3}(?=[年次个所名件项人家大届批场])")
+# A list item's own number at the start of a line ("1. …", "2、…", "(3) …"): not a figure.
+_ENUMERATOR = re.compile(r"(?m)^\s*(?:[(（]?\d{1,2}[)）]|\d{1,2}\s*[.、．](?!\d))\s*")
+
+
+def _cn_to_int(s: str) -> int | None:
+    if "十" not in s:
+        return _CN_DIGITS.get(s) if len(s) == 1 else None
+    tens, _, ones = s.partition("十")
+    t = _CN_DIGITS.get(tens, None) if tens else 1
+    o = _CN_DIGITS.get(ones, None) if ones else 0
+    return None if t is None or o is None else t * 10 + o
+
+
+def cn_digits(text: str) -> str:
+    """Chinese numerals up to 99 before a counter word as digits: 连续十年 → 连续10年."""
+    return _CN_NUMBER.sub(lambda m: str(v) if (v := _cn_to_int(m.group())) is not None else m.group(), text)
+
+
+def figures(text: str) -> list[str]:
+    """The figures a text states, as `numbers_with_units` gives them: Chinese numerals counted
+    (十年 = 10年), citation markers and list items' own numbers not."""
+    lines_kept = _ENUMERATOR.sub("", unicodedata.normalize("NFKC", text))  # before spaces are collapsed
+    return numbers_with_units(cn_digits(MARKER.sub("", lines_kept)))
+
+
 def numbers_with_units(text: str) -> list[str]:
     """Numbers in normalised form, each with its 万/亿/% multiplier when one follows.
 

@@ -94,3 +94,27 @@ def test_a_place_the_reports_talk_about_is_a_topic_not_a_scope(shelf):
 def test_identify_needs_no_report_specific_rules():
     info = identify("2024年，白沙县人民政府坚持依法行政。\n一、主要情况", "白沙县2023—2024年法治政府建设情况报告")
     assert (info.body, info.place, info.years) == ("白沙县人民政府", "白沙县", (2023, 2024))
+
+
+def test_a_follow_up_keeps_or_narrows_the_conversations_scope(tmp_path):
+    """Real shelf, fake embedder (milliseconds): the scope a follow-up gets from the conversation."""
+    from fakes import FakeEmbedder
+
+    from rag.answering import Answerer, standalone
+    from rag.config import Config
+    from rag.indexing import build_index
+    from rag.retrieval import Retriever
+
+    cfg = Config().with_(index_root=tmp_path / "index", source_dir=SHELF)
+    embedder = FakeEmbedder()
+    build_index(cfg, embedder)
+    answerer = Answerer(cfg, Retriever(cfg.index_dir, embedder, 0.0), None)
+    names = {d["doc_id"]: d["path"].rsplit("/", 1)[-1] for d in answerer.retriever.version.documents}
+
+    def scope(question, previous):
+        s = answerer.scope_for(question, standalone(question, [{"question": previous, "answer": ""}]))
+        return sorted(names[d] for d in s.doc_ids) if s.doc_ids is not None else None
+
+    assert scope("那2024年呢？", "澄州市教育局2023年新建成了多少所中小学？") == ["chengzhou_jyj_2024.txt"]
+    assert scope("那青禾区教育局呢？", "杭州市教育局2024年审查了多少件合同？") == ["qinghe_jyj_2024.txt"]
+    assert scope("那新增了多少学位？", "云溪区教育局2024年新建了几所学校？") == ["yunxi_jyj_2024.txt"]
