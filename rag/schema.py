@@ -179,6 +179,7 @@ class Checked:
     citations: list[Citation]
     unsupported_numbers: list[str]
     wrong_report_numbers: list[str] = field(default_factory=list)  # held only by a report the question did not ask about
+    wrong_clause_numbers: list[str] = field(default_factory=list)  # taken from a clause about something else (dropped)
 
 
 @dataclass
