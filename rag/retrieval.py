@@ -59,7 +59,8 @@ class Retriever:
         return state
 
     def scope(self, question: str) -> Scope:
-        """Which indexed reports the question is about (see scoping.py); unrestricted with one report."""
+        """Which indexed reports the question is about (see scoping.py). Even one report has a scope:
+        a question about another place or year is out of it. Without any identity: unrestricted."""
         version = self.refresh()
         reports = version.reports
         if len(reports) < 2 and not any(info.years or info.place for info in reports.values()):
