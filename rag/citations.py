@@ -159,7 +159,7 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str]) -> list[
 
     Look-alike reports list many counts side by side ("集体学法9次…集中学法5次"); a figure copied
     from the neighbouring clause passes the number check but answers another question. A figure's
-    clause in the answer must share at least MIN_CLAUSE_OVERLAP of its words with a clause of a
+    clause in the answer must share at least MIN_CLAUSE_OVERLAP of its words with the sentence of a
     cited passage that states that figure."""
     wrong = []
     for clause in _CLAUSE.findall(MARKER.sub("", sentence)):
@@ -167,7 +167,8 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str]) -> list[
         for figure in figures(clause):
             if YEAR.fullmatch(figure):
                 continue  # a year says when, which scoping and attribution check
-            holders = [c for p in cited for c in _CLAUSE.findall(p.text) if figure in figures(c)]
+            # the passage's whole sentence: the subject is often in a clause before the figure's
+            holders = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
             if holders and words and max(len(words & bigrams(c)) for c in holders) < MIN_CLAUSE_OVERLAP * len(words):
                 wrong.append(figure)
     return wrong

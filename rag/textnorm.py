@@ -65,16 +65,20 @@ def _cn_to_int(s: str) -> int | None:
     return None if t is None or o is None else t * 10 + o
 
 
-def cn_digits(text: str) -> str:
-    """Chinese numerals up to 99 before a counter word as digits: 连续十年 → 连续10年."""
-    return _CN_NUMBER.sub(lambda m: str(v) if (v := _cn_to_int(m.group())) is not None else m.group(), text)
+def cn_digits(text: str, lone_one: bool = True) -> str:
+    """Chinese numerals up to 99 before a counter word as digits: 连续十年 → 连续10年.
+    `lone_one=False` leaves a bare 一 alone: 一年, 一件事 are words, not figures."""
+    def digits(m: re.Match) -> str:
+        v = _cn_to_int(m.group())
+        return m.group() if v is None or (v == 1 and not lone_one) else str(v)
+    return _CN_NUMBER.sub(digits, text)
 
 
 def figures(text: str) -> list[str]:
     """The figures a text states, as `numbers_with_units` gives them: Chinese numerals counted
     (十年 = 10年), citation markers and list items' own numbers not."""
     lines_kept = _ENUMERATOR.sub("", unicodedata.normalize("NFKC", text))  # before spaces are collapsed
-    return numbers_with_units(cn_digits(MARKER.sub("", lines_kept)))
+    return numbers_with_units(cn_digits(MARKER.sub("", lines_kept), lone_one=False))
 
 
 def numbers_with_units(text: str) -> list[str]:

@@ -85,3 +85,23 @@ def test_a_figure_under_another_bodys_name_or_outside_the_scope_is_never_shown()
     assert swapped.refused and swapped.wrong_report_numbers == ["103"] and not swapped.citations
     outside = check_answer("共聘任89名法治副校长[2]。", passages, [1.0, 1.0], "", frozenset({"yx"}), reports)
     assert outside.refused and outside.wrong_report_numbers == ["89"]
+
+
+def test_a_figure_read_from_a_clause_about_something_else_is_dropped():
+    from rag.schema import Location, ReportInfo
+
+    reports = {"qh": ReportInfo("澄州市青禾区教育局", "青禾区", "澄州市", (2024,)),
+               "cz": ReportInfo("澄州市教育局", "澄州市", "", (2023,))}
+    text = ("全年组织领导班子集体学法9次，开展专题研讨5次。健全合法性审查机制，全年审查行政规范性文件4件、"
+            "行政机关合同58件。")
+    platform = "上线“澄学通”入学服务平台，实现17类材料免提交，全年累计服务家长23.6万人次。"
+    passages = [Passage("a", "qh", "", "", text, 0, len(text), (Location("qh", 0, len(text)),), reports["qh"].label),
+                Passage("b", "cz", "", "", platform, 0, 9, (Location("cz", 0, 9),), reports["cz"].label)]
+    misread = check_answer("青禾区教育局2024年组织机关干部集中学法9次[1]。", passages, [1.0, 1.0], "", None, reports)
+    assert misread.refused and misread.wrong_clause_numbers == ["9"]
+    both = check_answer("青禾区审查行政规范性文件4件[1]；青禾区审查重大决策58件[1]。", passages, [1.0, 1.0], "", None, reports)
+    assert both.text == "青禾区审查行政规范性文件4件[1]。" and both.wrong_clause_numbers == ["58"]
+    # the subject sits in an earlier clause of the passage's sentence; 一年 is a word, not a figure
+    subject = check_answer("澄州市2023年上线的“澄学通”平台一年服务了23.6万人次家长[2]。", passages, [1.0, 1.0], "", None,
+                           reports)
+    assert not subject.refused and subject.wrong_clause_numbers == []
