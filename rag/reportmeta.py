@@ -52,10 +52,10 @@ ORGS = ("人民政府", "政府", "教育局", "司法局", "公安局", "财政
         "市场监管局", "生态环境局", "人力资源和社会保障局", "人社局", "自然资源和规划局", "住房和城乡建设局", "住建局",
         "交通运输局", "农业农村局", "文化广电旅游局", "应急管理局", "民政局", "税务局", "统计局", "审计局", "委员会",
         "办公室", "人民法院", "人民检察院")
-_ORG = "|".join(sorted(map(re.escape, ORGS), key=len, reverse=True))
+ORG = "|".join(sorted(map(re.escape, ORGS), key=len, reverse=True))  # longest first
 # An issuing body: one to three places, then a known kind of body or some other 局 (whose name holds
 # no place suffix, so 云溪区教育局 is read as a place and a body, not as one long bureau name).
-BODY = re.compile(rf"((?:{PLACE}){{1,3}})({_ORG}|(?:(?![省市区县旗镇乡])[\u4e00-\u9fff]){{1,6}}?局)")
+BODY = re.compile(rf"((?:{PLACE}){{1,3}})({ORG}|(?:(?![省市区县旗镇乡])[\u4e00-\u9fff]){{1,6}}?局)")
 GENERIC_PLACES = frozenset("全市 全省 全区 全县 本市 本区 本县 我市 我区 我县 该市 该区 该县 各区 各县 各市 市 区 县 省 "
                            "城区 市区 辖区 社区 园区 校区 景区 街区 小区 片区 新区 地区 山区 学区 试点区 示范区 "
                            "城市 超市 都市 上市 县区 区县 市县".split())

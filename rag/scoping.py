@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 from .keyword import pos_tags
-from .reportmeta import BODY, ORGS, PLACE_END, PLACE_PART, YEAR, is_generic_place
+from .reportmeta import BODY, ORG, PLACE_END, PLACE_PART, YEAR, is_generic_place
 from .schema import ReportInfo, Scope
 from .textnorm import normalize
 
-_ORG_AFTER = re.compile("|".join(sorted(map(re.escape, ORGS), key=len, reverse=True)))
+_ORG_AFTER = re.compile(ORG)
 _LEVEL_ORG = re.compile(r"(市|区|县)(教育局|人民政府|政府|司法局)")
 _LEADING_PLACE = re.compile(r"^(?:请问|那么|那)?([\u4e00-\u9fff]{2}(?:市|区|县))")
 
