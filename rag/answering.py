@@ -18,14 +18,10 @@ from .generation import Generator
 from .models import profile_spec
 from .prompting import REFUSAL, build_messages, judge_messages, select_context, translation_messages
 from .retrieval import Retriever
-from .schema import Answer, Checked, Event, Retrieval, Scope
-from .reportmeta import YEAR
+from .followup import resolve
+from .schema import Answer, Checked, Event, Question, Retrieval, Scope
 from .scoping import out_of_scope_answer
 from .textnorm import HAN
-
-_FOLLOWUP = re.compile(r"^(?:那|那么|那它|它|它们|其|其中|这|这些|这个|那个|那些|他们|她们|还有|另外|此外|同时|分别|以及|and\b|what about\b)",
-                       re.IGNORECASE)
-
 
 def clean_question(question: str, max_chars: int) -> str:
     """Drop control characters and collapse whitespace; BadInput if nothing is left."""
@@ -36,31 +32,6 @@ def clean_question(question: str, max_chars: int) -> str:
     if not text:
         raise BadInput("The question is empty: type a question about the reports.")
     return text[:max_chars]
-
-
-def standalone(question: str, history: list[dict] | None) -> str:
-    """A follow-up ('那新增了多少学位？') carries the previous question's topic into retrieval.
-
-    Cheap and deterministic: the previous user question is prefixed when the new one is short or
-    starts with a referring word. Costs no model call on the hot path.
-    """
-    previous = _previous_question(question, history)
-    return f"{previous.rstrip('？?。')}；{question}" if previous else question
-
-
-def _previous_question(question: str, history: list[dict] | None) -> str:
-    """The earlier question a follow-up refers to, or '' when the question stands alone."""
-    if not history:
-        return ""
-    previous = (history[-1].get("question") or "").strip()
-    return previous if previous and (_FOLLOWUP.match(question) or len(question) <= 12) else ""
-
-
-def model_question(question: str, history: list[dict] | None) -> str:
-    """How a follow-up is put to the model: the question itself first (small models answer the
-    first question they read), the earlier one after it as a hint."""
-    previous = _previous_question(question, history)
-    return f"{question}（上一个问题是：{previous}）" if previous else question
 
 
 def is_foreign(text: str) -> bool:
@@ -78,13 +49,13 @@ class Answerer:
     def stream(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         question = clean_question(question, self.config.max_question_chars)
-        query, asked = standalone(question, history), model_question(question, history)
+        resolved = self.resolve(question, history)
+        query, asked = resolved.query, resolved.asked
         timings = {}
         if self.generator is not None and is_foreign(query):
             query = asked = self.translate(query)
             timings["translate"] = (time.perf_counter() - t0) * 1000
-        own = self.retriever.scope(question)
-        scope = self.scope_for(question, query, own)
+        scope = self.scope_of(question, asked)
         retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k,
                                                      None if scope.uncovered else scope)
         timings["retrieve"] = retrieval.seconds * 1000
@@ -100,8 +71,7 @@ class Answerer:
         if scope.uncovered:
             checks["out_of_scope"] = list(scope.uncovered)  # a body, place or year no report covers
             context = []
-        # a follow-up that names its own body or year is checked against those, not the last question's
-        if context and (missing := missing_constraints(question if own.named else asked, context)):
+        if context and (missing := missing_constraints(asked, context)):
             checks["missing"] = missing  # asks about a year or place the passages do not mention
             context = []
         judge_min = self.judge_min
@@ -122,8 +92,8 @@ class Answerer:
                 pieces.append(piece)
                 yield Event("token", piece)
             raw = "".join(pieces)
-        checked = check_answer(raw, [c.hit.passage for c in context], [c.hit.score for c in context], query,
-                               scope.doc_ids if scope.restricted else None, reports if labelled else None)
+        checked = check_answer(raw, [c.hit.passage for c in context], [c.hit.score for c in context], asked,
+                               scope.doc_ids if scope.restricted else None, reports)
         if checked.wrong_report_numbers:
             checks["wrong_report"] = checked.wrong_report_numbers
         if checked.wrong_clause_numbers:
@@ -136,20 +106,16 @@ class Answerer:
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
                                      retrieval.index_version, checks, checked.wrong_report_numbers))
 
-    def scope_for(self, question: str, query: str, own: Scope | None = None) -> Scope:
-        """The reports a question asks about. Its own words decide; a follow-up that names no one
-        keeps the conversation's scope ("那其中女性多少？" after a question about 澄州市), and one
-        that names only a year narrows it ("那2024年呢？": 澄州市's 2024 report, not every 2024 report)."""
-        scope = own if own is not None else self.retriever.scope(question)
-        if query == question or scope.uncovered:
-            return scope
-        if not scope.restricted:
-            return self.retriever.scope(query)
-        if all(YEAR.fullmatch(n.removesuffix("年")) for n in scope.named):
-            conversation = self.retriever.scope(query)
-            if conversation.restricted and (both := scope.doc_ids & conversation.doc_ids):
-                return Scope(both, conversation.named, ())
-        return scope
+    def resolve(self, question: str, history: list[dict] | None) -> Question:
+        """The question with what a follow-up leaves out taken from the conversation (`followup`)."""
+        return resolve(question, history, lambda text: self.retriever.scope(text).named)
+
+    def scope_of(self, question: str, asked: str) -> Scope:
+        """The reports a question asks about: those its standalone form names (a follow-up's
+        carried-over body and year included); a body, place or year no report covers is out of
+        scope even when the conversation was about another."""
+        own = self.retriever.scope(question)
+        return own if asked == question or own.uncovered else self.retriever.scope(asked)
 
     @property
     def spec(self):

@@ -16,13 +16,18 @@ from .prompting import REFUSAL
 from .schema import Checked, Citation, Passage, ReportInfo
 from .reportmeta import YEAR
 from .scoping import aliases
-from .textnorm import MARKER, bigrams, figures, normalize, sentences
+from .textnorm import MARKER, bigrams, cn_digits, counted, figures, normalize, sentences
 
 _ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
 _REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
                            r"|没有找到与该问题相关|无法(?:回答|确定|找到)|未提供相关|没有提供相关")
 MIN_OVERLAP = 0.35
 MIN_NEW_BIGRAMS = 4
+
+
+def withheld_note(numbers: list[str]) -> str:
+    """What people are told about figures the model wrote but no cited passage holds (not shown)."""
+    return f"注意：回答中有引用段落里找不到的数字（{'、'.join(numbers)}），相关内容未显示。"
 
 
 def is_refusal(text: str) -> bool:
@@ -38,7 +43,8 @@ def normalize_markers(text: str, n_passages: int) -> str:
     return _ANY_MARKER.sub(expand, text)
 
 
-def _numbers(p: Passage) -> set[str]:
+def passage_figures(p: Passage) -> set[str]:
+    """The figures a passage holds, its report label and heading path included."""
     return set(figures(f"{p.scope} {p.path} {p.text}"))
 
 
@@ -67,7 +73,7 @@ def cite_sentences(text: str, passages: list[Passage]) -> str:
     if not passages:
         return text
     grams = [bigrams(p.text) for p in passages]
-    numbers = [_numbers(p) for p in passages]
+    numbers = [passage_figures(p) for p in passages]
     out = []
     for sentence in sentences(text):
         bare = MARKER.sub("", sentence)
@@ -142,103 +148,167 @@ def misattributed(text: str, passages: list[Passage], reports: dict[str, ReportI
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}\s*[.、．](?!\d)|[(（]\d{1,2}[)）])?\s*")
-_CLAUSE = re.compile(r"[^，,；;。！？!?\n]+")
+_PIECE = re.compile(r"(?:[^，,；;、。！？!?\n]|,(?=\d{3}))+[，,；;、。！？!?\n]*")
+_SOURCE = re.compile(r"据[^，,。；;]{0,40}?报告[，,]?")  # "据…报告，": whose figure, not what it counts
 _YEARS = re.compile(r"(?:19|20)\d{2}\s*年?度?")
+_ASKING = re.compile(r"多少|哪几|哪些|哪个|哪|几|什么|是否|怎么样|怎样|如何|一共|共计|总共|有没有|请问|吗|呢"
+                     r"|其中|它们|它|这些|这个|该|已经|分别|了|的|是|有|都|还|又|[，,。？?！!：:“”\"'《》（）()]")
 MIN_CLAUSE_OVERLAP = 0.4
+MIN_SUBJECT = 0.5
+MIN_SUBJECT_IN_SENTENCE = 0.34
+_HOW_MANY = re.compile(r"(?:多少|几)\s*([\u4e00-\u9fff%])")
 
 
 def _words(clause: str, names: list[str]) -> set[str]:
-    """A clause's bigrams without body names and years: what it says, not whose or when."""
+    """A clause's bigrams without body names and years: what it says, not whose or when. No
+    bigram spans a removed word."""
+    clause = _SOURCE.sub(" ", cn_digits(clause, lone_one=False))
     for name in names:
         clause = clause.replace(name, " ")
-    return bigrams(_YEARS.sub(" ", clause))
+    return set().union(*(bigrams(part) for part in _YEARS.sub(" ", clause).split()))
 
 
-def wrong_clause(sentence: str, cited: list[Passage], names: list[str]) -> list[str]:
+def subject(question: str, names: list[str]) -> set[str]:
+    """What a question asks about: its words without names, years and the asking words (多少, 几)."""
+    return _words(_ASKING.sub(" ", question), names)
+
+
+def stretches(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each stretch of a text that states figures, with its figures and what they count: the clause
+    holding them plus the figure-less clauses before it in the same sentence (where the subject
+    often is). '连续4年开展甲,连续9年开展乙' is two stretches: 9 belongs to 乙 only."""
+    out = []
+    for sentence in sentences(text):
+        pending = ""
+        for piece in _PIECE.findall(sentence):
+            found = [(f, c) for f, c in counted(piece) if not YEAR.fullmatch(f)]
+            if found:
+                out.append((pending + piece, found))
+                pending = ""
+            else:
+                pending += piece
+    return out
+
+
+def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question: str = "",
+                 stated: set[str] = frozenset()) -> list[str]:
     """Figures of a sentence that its cited passages state only in a clause about something else.
 
-    Look-alike reports list many counts side by side ("集体学法9次…集中学法5次"); a figure copied
-    from the neighbouring clause passes the number check but answers another question. A figure's
-    clause in the answer must share at least MIN_CLAUSE_OVERLAP of its words with the sentence of a
-    cited passage that states that figure."""
+    Reports list many counts side by side ("集体学法9次…专题研讨5次"); a figure copied from the
+    neighbouring clause passes the number check but answers another question. Three tests:
+    - the answer's clause must share MIN_CLAUSE_OVERLAP of its words with a cited passage's
+      sentence that states the figure;
+    - a question asking how many of something (几次, 多少名) is answered by a figure of that
+      counter only from a sentence that carries MIN_SUBJECT_IN_SENTENCE of what it asks about
+      (asked about 集中学法, 9次 of "集体学法9次" is not its answer);
+    - no other stretch of the cited passages may carry the question's subject better, with a figure
+      that counts the same kind of thing and that the answer does not state: asked about 丙,
+      "连续9年" is 乙's figure when the passage says "连续11年开展丙"."""
     wrong = []
-    for clause in _CLAUSE.findall(MARKER.sub("", sentence)):
+    asked = subject(question, names)
+    counter = m.group(1) if (m := _HOW_MANY.search(question)) else ""
+    theirs = [st for p in cited for st in stretches(p.text)]
+    for clause, found in stretches(MARKER.sub("", sentence)):
         words = _words(clause, names)
-        for figure in figures(clause):
-            if YEAR.fullmatch(figure):
-                continue  # a year says when, which scoping and attribution check
-            # the passage's whole sentence: the subject is often in a clause before the figure's
-            holders = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
-            if holders and words and max(len(words & bigrams(c)) for c in holders) < MIN_CLAUSE_OVERLAP * len(words):
+        for figure, counts in found:
+            held = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
+            if not held:
+                continue  # no cited passage holds it: unsupported, reported as such
+            if words and max(len(words & _words(c, names)) for c in held) < MIN_CLAUSE_OVERLAP * len(words):
                 wrong.append(figure)
-    return wrong
+                continue
+            if len(asked) < 2 or counts != counter:
+                continue  # the question does not ask how many of what this figure counts
+            if max(len(asked & _words(c, names)) for c in held) < MIN_SUBJECT_IN_SENTENCE * len(asked):
+                wrong.append(figure)
+                continue
+            own = [asked & _words(text, names) for text, fs in theirs if any(f == figure for f, _ in fs)]
+            best = max(own, key=len, default=set())
+            for text, fs in theirs:
+                carries = asked & _words(text, names)
+                rivals = [f for f, c in fs if c == counts and f != figure and f not in stated]
+                if rivals and carries > best and len(carries) >= MIN_SUBJECT * len(asked):
+                    wrong.append(figure)
+                    break
+    return list(dict.fromkeys(wrong))
+
+
+def _repoint(sentence: str, cited: list[Passage], passages: list[Passage], names: list[str],
+             question: str, stated: set[str]) -> tuple[str, list[Passage]]:
+    """A sentence whose figures its cited passages hold only in other clauses, but another passage
+    shown to the model states in a matching clause, cites that passage: the claim is supported,
+    only the marker was wrong."""
+    claimed = set(figures(sentence))
+    if not claimed or not wrong_clause(sentence, cited, names, question, stated):
+        return sentence, cited
+    for i, p in enumerate(passages):
+        if p not in cited and claimed <= passage_figures(p) and not wrong_clause(sentence, [p], names, question, stated):
+            bare = MARKER.sub("", sentence)
+            body = bare.rstrip("。！？!?；;\n ")
+            return body + f"[{i + 1}]" + bare[len(body):], [p]
+    return sentence, cited
+
+
+def _keep(sentence: str, bad: set[str]) -> str:
+    """The clauses of a sentence that state none of the bad figures, its markers kept ('' if none)."""
+    markers = "".join(dict.fromkeys(MARKER.findall(sentence)))
+    kept = [piece for piece in _PIECE.findall(sentence) if not set(figures(piece)) & bad]
+    text = "".join(kept).rstrip("，,；;、 ")
+    if not re.search(r"[\u4e00-\u9fff]{2}", MARKER.sub("", text)):
+        return ""
+    if not MARKER.search(text) and markers:
+        text += "".join(f"[{n}]" for n in markers)
+    end = sentence.rstrip()[-1:] if sentence.rstrip()[-1:] in "。！？!?；;" else ""
+    return text + (end or "。")
 
 
 def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "",
                  scope: frozenset[str] | None = None, reports: dict[str, ReportInfo] | None = None) -> Checked:
-    """The answer as shown to people, with its citations and unsupported numbers.
+    """The answer as shown to people, with its citations and the figures it was not allowed to show.
 
-    `scope`: the reports the question asks about; a figure that only a cited passage of another
-    report holds is never shown as fact (the answer becomes a refusal naming it).
-    `reports`: the identities of the indexed reports when there are several: every figure is then
-    attributed to its report (`attribute`), and one that no cited passage holds, or that is stated
-    under another body's name (`misattributed`), is not shown."""
+    Each sentence is judged on its own, and a clause is kept only if every figure in it comes
+    from a clause about the same thing (`wrong_clause`; a wrong marker is re-pointed first), held by
+    a passage it cites (else unsupported), of a report in the question's `scope` and not stated
+    under another body's name (`misattributed`). A figure that fails is never shown as fact: its
+    clause goes, and an answer with nothing true left is a refusal. `reports`: the identities of the
+    indexed reports (their names are not what a clause is about); when there are several, what is
+    kept is attributed to its reports."""
     text = normalize_markers(raw.strip(), len(passages))
     if is_refusal(text) or (question and is_echo(text, question, passages)):
         return Checked(REFUSAL, True, [], [])
     text = cite_sentences(text, passages)
-    cited = []
-    for m in MARKER.finditer(text):
-        n = int(m.group(1))
-        if n not in cited:
-            cited.append(n)
-    citations = [Citation(n, passages[n - 1], scores[n - 1]) for n in cited]
-    evidence = set().union(*(_numbers(c.passage) for c in citations))
-    claimed = figures(text)
-    unsupported = list(dict.fromkeys(n for n in claimed if n not in evidence))
-    if reports:
-        return _check_on_a_shelf(text, passages, citations, unsupported, scope, reports)
-    wrong = [n for n in dict.fromkeys(claimed) if scope is not None and _outside(n, citations, scope)]
-    if wrong:
-        return Checked(REFUSAL, True, [], [], wrong)
-    return Checked(text, False, citations, unsupported)
-
-
-def _outside(figure: str, citations: list[Citation], scope: frozenset[str]) -> bool:
-    """Only cited passages of reports outside the question's scope hold this figure."""
-    holders = [c.passage for c in citations if figure in _numbers(c.passage)]
-    return bool(holders) and not any(p.doc_ids & scope for p in holders)
-
-
-def _check_on_a_shelf(text: str, passages: list[Passage], citations: list[Citation], unsupported: list[str],
-                      scope: frozenset[str] | None, reports: dict[str, ReportInfo]) -> Checked:
-    """Several reports: each sentence is judged on its own and kept only if every figure in it comes
-    from a clause about the same thing (`wrong_clause`), held by a passage it cites, of a report in
-    the question's scope and not stated under another body's name (`misattributed`); what is kept
-    is attributed to its reports. Nothing true left: a refusal."""
-    names = sorted({a for info in reports.values() for a in aliases(info)}, key=len, reverse=True)
-    kept, wrong, misread = [], [], []
+    names = sorted({a for info in (reports or {}).values() for a in aliases(info)}, key=len, reverse=True)
+    stated, several = set(figures(text)), len(reports or {}) > 1
+    kept, unsupported, wrong, misread = [], [], [], []
     for sentence in sentences(text):
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
-        held = set().union(*(_numbers(p) for p in cited)) if cited else set()
-        stated = figures(sentence)
-        if bad := wrong_clause(sentence, cited, names):
-            misread += bad
-            continue
-        bad = [f for f in stated if f not in held]  # a figure no cited passage holds: whose would it be?
-        bad += misattributed(sentence, passages, reports)
+        sentence, cited = _repoint(sentence, cited, passages, names, question, stated)
+        held = set().union(*(passage_figures(p) for p in cited)) if cited else set()
+        misread_here = wrong_clause(sentence, cited, names, question, stated)
+        unsupported_here = [f for f in figures(sentence) if f not in held]
+        wrong_here = misattributed(sentence, passages, reports) if several else []
         if scope is not None:
-            bad += [f for f in stated if _outside(f, [c for c in citations if c.passage in cited], scope)]
+            wrong_here += [f for f in figures(sentence) if f in held and _outside(f, cited, scope)]
+        bad = set(misread_here) | set(unsupported_here) | set(wrong_here)
+        misread, unsupported, wrong = misread + misread_here, unsupported + unsupported_here, wrong + wrong_here
         if bad:
-            wrong += bad
-            continue
+            sentence = _keep(sentence, bad)
         kept.append(sentence)
     text = "".join(kept).strip()
     if text and text[-1] in "；;，,":
         text = text[:-1] + "。"
-    wrong, misread = list(dict.fromkeys(wrong)), list(dict.fromkeys(misread))
-    if not text or (wrong or misread) and not figures(text) and not MARKER.search(text):
-        return Checked(REFUSAL, True, [], [], wrong, misread)
-    citations = [c for c in citations if f"[{c.n}]" in text]
-    return Checked(attribute(text, passages, reports), False, citations, [n for n in unsupported if n in figures(text)],
-                   wrong, misread)
+    wrong, misread, unsupported = (list(dict.fromkeys(x)) for x in (wrong, misread, unsupported))
+    if not text or (wrong or misread or unsupported) and not figures(text) and not MARKER.search(text):
+        return Checked(REFUSAL, True, [], unsupported, wrong, misread)
+    cited_now = {int(n) for n in MARKER.findall(text)}
+    citations = [Citation(n, passages[n - 1], scores[n - 1]) for n in dict.fromkeys(int(m) for m in MARKER.findall(text))
+                 if n in cited_now]
+    if several:
+        text = attribute(text, passages, reports)
+    return Checked(text, False, citations, unsupported, wrong, misread)
+
+
+def _outside(figure: str, cited: list[Passage], scope: frozenset[str]) -> bool:
+    """Only cited passages of reports outside the question's scope hold this figure."""
+    holders = [p for p in cited if figure in passage_figures(p)]
+    return bool(holders) and not any(p.doc_ids & scope for p in holders)

@@ -285,6 +285,8 @@ def index_verify(index: Optional[Path] = IndexOpt, profile: Optional[str] = Prof
 
 
 def _print_sources(ans) -> None:
+    from .citations import withheld_note
+
     if ans.standalone_question != ans.question:
         typer.secho(f"（按“{ans.standalone_question}”检索）", dim=True)
     for c in ans.citations:
@@ -295,7 +297,7 @@ def _print_sources(ans) -> None:
         for h in ans.hits[:2]:
             typer.secho(f"  · {h.passage.path}：{h.passage.text[:60]}…", dim=True)
     if ans.unsupported_numbers:
-        typer.secho(f"注意：这些数字在引用段落中找不到：{', '.join(ans.unsupported_numbers)}", fg="yellow")
+        typer.secho(withheld_note(ans.unsupported_numbers), fg="yellow")
     t = ans.timings_ms
     typer.secho(f"检索 {t['retrieve']:.0f} ms · 首字 {t['first_token']:.0f} ms · 总计 {t['total']:.0f} ms", dim=True)
 

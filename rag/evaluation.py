@@ -13,8 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .answering import Answerer, standalone
+from .answering import Answerer
+from .citations import passage_figures
 from .errors import BadInput
+from .reportmeta import YEAR
 from .textnorm import MARKER, char_bigrams, cn_digits, figures, normalize, numbers_with_units
 
 TYPES = ("number", "fact", "list", "plan", "paraphrase", "english", "unanswerable", "followup", "unscoped")
@@ -163,6 +165,8 @@ class ItemResult:
     checks: dict = field(default_factory=dict)  # the answerability checks (judge score, missing terms)
     category: str = ""
     wrong_report: list[str] = field(default_factory=list)  # figures taken from a report the item does not name
+    unsupported_shown: list[str] = field(default_factory=list)  # shown figures no cited passage holds
+    wrong_clause: list[str] = field(default_factory=list)  # shown, sourced figures that are not the item's answer
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -240,9 +244,9 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
              shelf: Shelf | None = None) -> ItemResult:
     if retrieval_only:
         t0 = time.perf_counter()
-        query = standalone(item.question, item.history)
-        scope = answerer.scope_for(item.question, query)
-        hits = answerer.retriever.search(query, top_k, None if scope.uncovered else scope).hits
+        resolved = answerer.resolve(item.question, item.history)
+        scope = answerer.scope_of(item.question, resolved.asked)
+        hits = answerer.retriever.search(resolved.query, top_k, None if scope.uncovered else scope).hits
         timings = {"retrieve": (time.perf_counter() - t0) * 1000}
         answer = None
     else:
@@ -257,6 +261,13 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
     result.correct = is_correct(item, answer.text, answer.refused)
     result.rouge_l = round(rouge_l(answer.text, item.answer), 4)
     result.unsupported_numbers = answer.unsupported_numbers
+    if not answer.refused:
+        shown, held = figures(answer.text), set().union(*(passage_figures(c.passage) for c in answer.citations))
+        result.unsupported_shown = [f for f in dict.fromkeys(shown) if f not in held]
+        if item.must and not result.correct and not result.unsupported_shown:
+            # every figure is in a cited passage, yet the answer is wrong: taken from the wrong clause
+            expected = set(figures(item.answer + " " + " ".join(item.must)))
+            result.wrong_clause = [f for f in dict.fromkeys(shown) if f not in expected and not YEAR.fullmatch(f)]
     if shelf is not None and not answer.refused:
         result.wrong_report = shelf.wrong_report(answer, item)
     for c in answer.citations:
@@ -283,6 +294,8 @@ def _answer_metrics(results: list[ItemResult]) -> dict:
         "refusal_recall": round(sum(r.refused for r in unanswerable) / len(unanswerable), 4) if unanswerable else None,
         "unsupported_numbers": sum(len(r.unsupported_numbers) for r in answered),
         "wrong_report_answers": sum(bool(r.wrong_report) for r in answered),
+        "unsupported_shown": sum(bool(r.unsupported_shown) for r in answered),
+        "wrong_clause": sum(bool(r.wrong_clause) for r in answered),
     }
 
 
@@ -351,7 +364,8 @@ def compare(current: dict, previous: dict) -> list[str]:
         for key, now in (current.get(group) or {}).items():
             before = (previous.get(group) or {}).get(key)
             if isinstance(now, (int, float)) and isinstance(before, (int, float)) and now != before:
-                lower_better = group == "latency_ms" or key in ("unsupported_numbers", "wrong_report_answers")
+                lower_better = group == "latency_ms" or key in ("unsupported_numbers", "wrong_report_answers",
+                                                                             "unsupported_shown", "wrong_clause")
                 better = (now < before) if lower_better else (now > before)
                 lines.append(f"{'better' if better else 'worse '}  {group}.{key}: {before} → {now}")
     old = {i["id"]: i for i in previous.get("items", [])}

@@ -46,16 +46,22 @@ JUDGE_SYSTEM = "你是严格的审核员。判断给出的资料是否直接包�
 TRANSLATE_SYSTEM = "把用户的问题翻译成简体中文。只输出译文，不要回答问题，不要解释。"
 
 
+def sentence_scorer(question: str):
+    """How much of the question a sentence carries: its keyword characters plus half its shared
+    bigrams (cheap, no model)."""
+    q_tokens, q_grams = set(tokenize(question)), bigrams(question)
+
+    def score(s: str) -> float:
+        return sum(len(t) for t in q_tokens if t in normalize(s).lower()) + 0.5 * len(q_grams & bigrams(s))
+    return score
+
+
 def focus(text: str, question: str, budget: int) -> str:
     """The passage's sentences most related to the question, in their original order, within budget."""
     if len(text) <= budget:
         return text
     parts = sentences(text)
-    q_tokens, q_grams = set(tokenize(question)), bigrams(question)
-
-    def score(s: str) -> float:
-        return sum(len(t) for t in q_tokens if t in normalize(s).lower()) + 0.5 * len(q_grams & bigrams(s))
-
+    score = sentence_scorer(question)
     ranked = sorted(range(len(parts)), key=lambda i: score(parts[i]), reverse=True)
     keep, used = set(), 0
     for i in ranked:
@@ -71,9 +77,14 @@ def focus(text: str, question: str, budget: int) -> str:
 
 
 def select_context(hits: list[Hit], question: str, budget_chars: int, per_passage: int) -> list[ContextItem]:
-    """Focused excerpts of the hits, in rank order, while they fit the budget (the first always)."""
+    """Focused excerpts of the hits while they fit the budget, evidence first: the passage whose
+    best sentence carries most of the question leads (the judge reads the first two, and a small
+    model reads the first best), whatever its retrieval rank; the others keep their rank order."""
+    score = sentence_scorer(question)
+    best = [max((score(s) for s in sentences(h.passage.text)), default=0.0) for h in hits]
+    lead = max(range(len(hits)), key=lambda i: (best[i], -i), default=0)
     items, used = [], 0
-    for hit in hits:
+    for hit in hits[lead:lead + 1] + hits[:lead] + hits[lead + 1:]:
         excerpt = focus(hit.passage.text, question, per_passage)
         if items and used + len(excerpt) > budget_chars:
             continue

@@ -128,6 +128,17 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Question:
+    """A question as the conversation makes it: what was typed, what retrieval searches for (the
+    question's own words first) and what the model is asked (standalone: a follow-up carries the
+    body, place, year or topic it leaves out). Made by `followup.resolve`."""
+
+    text: str
+    query: str
+    asked: str
+
+
+@dataclass(frozen=True)
 class Scope:
     """What a question is about, recognised against the indexed reports' identities.
 

@@ -77,8 +77,14 @@ def cn_digits(text: str, lone_one: bool = True) -> str:
 def figures(text: str) -> list[str]:
     """The figures a text states, as `numbers_with_units` gives them: Chinese numerals counted
     (十年 = 10年), citation markers and list items' own numbers not."""
+    return [figure for figure, _ in counted(text)]
+
+
+def counted(text: str) -> list[tuple[str, str]]:
+    """`figures` with what each counts: the counter word after it (名, 所, 件, 次, or % for a
+    share; '' if none), so that 9次 and 9名 are told apart."""
     lines_kept = _ENUMERATOR.sub("", unicodedata.normalize("NFKC", text))  # before spaces are collapsed
-    return numbers_with_units(cn_digits(MARKER.sub("", lines_kept), lone_one=False))
+    return _numbers(cn_digits(MARKER.sub("", lines_kept), lone_one=False))
 
 
 def numbers_with_units(text: str) -> list[str]:
@@ -87,10 +93,18 @@ def numbers_with_units(text: str) -> list[str]:
     '10.09万个' → '10.09万'; '40.4%' → '40.4%'; '1,385' → '1385'. Used to check that every number
     in an answer occurs in a cited passage, and to compare eval answers.
     """
+    return [figure for figure, _ in _numbers(text)]
+
+
+_COUNTER = re.compile(r"\s*[余多]?\s*([\u4e00-\u9fff%])")
+
+
+def _numbers(text: str) -> list[tuple[str, str]]:
     text = normalize(text)
     out = []
     for m in NUMBER.finditer(text):
         num = m.group().replace(",", "")
         unit = _MULTIPLIER.match(text, m.end())
-        out.append(num + (unit.group(1) if unit else ""))
+        counter = _COUNTER.match(text, unit.end() if unit and unit.group(1) != "%" else m.end())
+        out.append((num + (unit.group(1) if unit else ""), counter.group(1) if counter else ""))
     return out

@@ -25,3 +25,18 @@ def test_same_year_and_city_pass():
     assert missing_constraints("全市新增了多少学位？", CTX) == []
     # words jieba mistakes for places are not constraints
     assert missing_constraints("中午能在学校躺着午休吗？", CTX) == []
+
+
+def test_the_passage_holding_the_answer_is_read_first_whatever_its_rank():
+    """Evidence first: the judge reads the first two excerpts and a small model the first best, so
+    the passage whose sentence carries the question leads even when retrieval ranked it 4th."""
+    from rag.prompting import select_context
+
+    texts = ["全面落实义务教育课后服务,课后服务覆盖率达到100%。", "持续推进学校体育场地设施向社会开放。",
+             "深入推进清廉学校建设,推动清廉教育与法治教育融合发展。",
+             "全市955所中小学实现法治副校长全覆盖,共聘任1237名法治副校长。"]
+    hits = [Hit(Passage(f"p{i}", "doc", "t", "", t, 0, len(t), ()), 1.0 - i / 10, 0.5, 1.0, i + 1)
+            for i, t in enumerate(texts)]
+    context = select_context(hits, "全市聘任了多少名法治副校长？", 2000, 400)
+    assert [c.n for c in context] == [1, 2, 3, 4] and context[0].hit.rank == 4
+    assert [c.hit.rank for c in context[1:]] == [1, 2, 3]  # the rest keep their retrieval order

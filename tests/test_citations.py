@@ -105,3 +105,43 @@ def test_a_figure_read_from_a_clause_about_something_else_is_dropped():
     subject = check_answer("澄州市2023年上线的“澄学通”平台一年服务了23.6万人次家长[2]。", passages, [1.0, 1.0], "", None,
                            reports)
     assert not subject.refused and subject.wrong_clause_numbers == []
+
+
+def test_an_invented_figure_is_never_shown():
+    checked = check_answer("全市教育经费总投入100亿元[1]。", PASSAGES, [1, 1, 1], "全市教育经费总投入是多少？")
+    assert checked.refused and checked.text == REFUSAL and checked.unsupported_numbers == ["100亿"]
+    # only the clause with the invented figure goes; the sourced one stays, with its marker
+    mixed = check_answer("共聘任1237名法治副校长，其中女性999名[1]。", PASSAGES, [1, 1, 1], "聘任了多少名法治副校长？")
+    assert mixed.text == "共聘任1237名法治副校长[1]。" and mixed.unsupported_numbers == ["999"]
+
+
+SEVERAL_COUNTS = _p("全市连续4年开展宪法宣传周活动,连续9年开展民法典宣传月活动,连续11年开展青少年模拟法庭比赛。")
+
+
+def test_a_figure_from_the_neighbouring_clause_is_not_the_answer():
+    question = "青少年模拟法庭比赛连续开展了几年？"
+    wrong = check_answer("青少年模拟法庭比赛已连续开展9年[1]。", [SEVERAL_COUNTS], [1.0], question)
+    assert wrong.refused and wrong.wrong_clause_numbers == ["9"]
+    right = check_answer("青少年模拟法庭比赛已连续开展11年[1]。", [SEVERAL_COUNTS], [1.0], question)
+    assert not right.refused and right.text == "青少年模拟法庭比赛已连续开展11年[1]。"
+    # a list answer stating every count is not a wrong clause
+    listing = check_answer("宪法宣传周连续4年，民法典宣传月连续9年，模拟法庭比赛连续11年[1]。", [SEVERAL_COUNTS], [1.0],
+                           "全市的法治宣传活动各开展了多少年？")
+    assert not listing.refused and listing.wrong_clause_numbers == []
+
+
+def test_a_count_of_something_else_does_not_answer_how_many():
+    # asked about 集中学法 of 机关干部; the passage only counts the leaders' 集体学法
+    passage = _p("全年组织领导班子集体学法9次,开展习近平法治思想专题研讨5次。")
+    checked = check_answer("组织机关干部集中学法9次[1]。", [passage], [1.0], "青禾区教育局2024年组织机关干部集中学法几次？")
+    assert checked.refused and checked.wrong_clause_numbers == ["9"]
+    same = check_answer("领导班子集体学法9次[1]。", [passage], [1.0], "领导班子一共集体学法几次？")
+    assert not same.refused
+
+
+def test_a_marker_on_a_passage_that_holds_the_figure_elsewhere_is_repointed():
+    lawsuits = _p("全年发生行政复议案件7件、行政诉讼案件2件,行政机关负责人出庭应诉率达到100%。")
+    reviews = _p("健全重大行政决策程序制度,全年审查重大决策4件、行政规范性文件2件、行政机关合同63件。")
+    checked = check_answer("全年审查行政规范性文件2件[1]。", [lawsuits, reviews], [1.0, 0.9], "审了几件行政规范性文件？")
+    assert not checked.refused and checked.text == "全年审查行政规范性文件2件[2]。"
+    assert [c.passage for c in checked.citations] == [reviews]

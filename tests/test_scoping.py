@@ -100,7 +100,7 @@ def test_a_follow_up_keeps_or_narrows_the_conversations_scope(tmp_path):
     """Real shelf, fake embedder (milliseconds): the scope a follow-up gets from the conversation."""
     from fakes import FakeEmbedder
 
-    from rag.answering import Answerer, standalone
+    from rag.answering import Answerer
     from rag.config import Config
     from rag.indexing import build_index
     from rag.retrieval import Retriever
@@ -112,9 +112,32 @@ def test_a_follow_up_keeps_or_narrows_the_conversations_scope(tmp_path):
     names = {d["doc_id"]: d["path"].rsplit("/", 1)[-1] for d in answerer.retriever.version.documents}
 
     def scope(question, previous):
-        s = answerer.scope_for(question, standalone(question, [{"question": previous, "answer": ""}]))
+        asked = answerer.resolve(question, [{"question": previous, "answer": ""}]).asked
+        s = answerer.scope_of(question, asked)
         return sorted(names[d] for d in s.doc_ids) if s.doc_ids is not None else None
 
     assert scope("那2024年呢？", "澄州市教育局2023年新建成了多少所中小学？") == ["chengzhou_jyj_2024.txt"]
     assert scope("那青禾区教育局呢？", "杭州市教育局2024年审查了多少件合同？") == ["qinghe_jyj_2024.txt"]
     assert scope("那新增了多少学位？", "云溪区教育局2024年新建了几所学校？") == ["yunxi_jyj_2024.txt"]
+    assert scope("那云溪区呢？", "青禾区教育局2024年聘了多少名法治副校长？") == ["yunxi_jyj_2024.txt"]
+    assert scope("那白沙县呢？", "青禾区教育局2024年聘了多少名法治副校长？") == []  # out of scope, refused
+
+    def resolved(question, *previous):
+        return answerer.resolve(question, [{"question": p, "answer": ""} for p in previous])
+
+    # a new subject after 那 is a new question: only the body and year carry over
+    switch = resolved("那暑期托管设了多少个服务点？", "云溪区教育局2024年新建成了多少所中小学、幼儿园？")
+    assert switch.asked == switch.query == "云溪区教育局2024年暑期托管设了多少个服务点？"
+    # an ellipsis is the previous question about the newly named year / body
+    assert resolved("那2024年呢？", "澄州市教育局2023年新建成了多少所中小学？").asked == "澄州市教育局2024年新建成了多少所中小学？"
+    assert resolved("那云溪区人民政府呢？", "云溪区教育局2024年审查了多少件合同？").asked == "云溪区人民政府2024年审查了多少件合同？"
+    # a pronoun keeps its own words first; retrieval also reads the topic it refers to
+    ref = resolved("那它们覆盖了多少所中小学？", "澄州市教育局2024年聘任了多少名法治副校长？")
+    assert ref.asked == "澄州市教育局2024年它们覆盖了多少所中小学？"
+    assert ref.query.startswith(ref.asked.rstrip("？")) and ref.query.endswith("聘任了多少名法治副校长")
+    # a chain keeps the subject: the third turn's ellipsis refers to the resolved second turn
+    chain = resolved("那2023年呢？", "澄州市教育局2024年新建成了多少所中小学？", "那新增了多少学位？")
+    assert chain.asked == "澄州市教育局2023年新增了多少学位？"
+    # no conversation: the question as typed
+    alone = resolved("全市共聘任了多少名法治副校长？")
+    assert alone.asked == alone.query == "全市共聘任了多少名法治副校长？"

@@ -97,8 +97,10 @@ def test_chat_answers_with_citations_and_follow_up(server, browser):
     copied = page.evaluate("window.__copied")
     assert copied == [_last_answer(page).strip()] and "1237" in copied[0] and "[" in copied[0] and "<" not in copied[0]
 
-    _ask(page, "今年全市新建成了多少所中小学、幼儿园？")
-    assert "96" in _last_answer(page)
+    # a new subject after 那 is a new question, not the previous one again (it used to answer 1237)
+    _ask(page, "那新建了多少所学校？")
+    assert "96" in _last_answer(page) and "1237" not in _last_answer(page)
+    assert "96所" in page.locator("#sources .src-card.cited").first.inner_text()
     _ask(page, "那新增了多少学位？")
     assert "新增了多少学位" in page.locator("#chat .rewritten").last.inner_text()
     assert "10.09万" in _last_answer(page)

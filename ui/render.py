@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 
+from rag.citations import withheld_note
 from rag.schema import Answer, Hit
 from rag.textnorm import MARKER, NUMBER, PATH_SEP, char_bigrams, numbers_with_units, sentences
 
@@ -35,18 +36,17 @@ def _mark_numbers(escaped: str, numbers: list[str], css: str, title: str) -> str
 
 
 def answer_html(answer: Answer, turn: int) -> str:
-    """The answer bubble: text with [n] links to source cards, marks for unsupported numbers,
+    """The answer bubble: text with [n] links to source cards, a note on withheld figures,
     the rewritten question and the timings in small print."""
     if answer.refused:
         body = f'<div class="refusal">{esc(answer.text)}</div>'
         if answer.hits:
             body += '<div class="meta">右侧列出了最接近的段落，供参考。</div>'
     else:
-        text = _mark_numbers(esc(answer.text), answer.unsupported_numbers, "unsupported", "引用的段落中找不到这个数字")
-        text = MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', text)
+        text = MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', esc(answer.text))
         body = f'<div class="answer">{text}</div>'
-        if answer.unsupported_numbers:
-            body += (f'<div class="warn">注意：这些数字在引用段落中找不到：{esc("、".join(answer.unsupported_numbers))}</div>')
+    if answer.unsupported_numbers:
+        body += f'<div class="warn">{esc(withheld_note(answer.unsupported_numbers))}</div>'
     if answer.standalone_question != answer.question:
         body += f'<div class="rewritten">按“{esc(answer.standalone_question)}”检索</div>'
     t = answer.timings_ms
