@@ -84,7 +84,7 @@ def run_profile(profile: str, quick: bool, log=print) -> list[Table]:
     from rag.keyword import tokenize
     from rag.pipeline import load_answerer
 
-    cfg = Config.from_env().with_(profile=profile)
+    cfg = Config.from_env().with_(profile=profile, answer_cache=0)  # every answer measured, none cached
     with Timer() as t_emb_load:
         embedder = get_embedder(cfg)
     ensure_index(cfg, embedder)

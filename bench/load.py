@@ -45,7 +45,7 @@ def start_server(profile: str = "lite") -> tuple[subprocess.Popen, str, Path]:
     shutil.copytree(cfg.index_dir, root / "index" / profile)
     port = _free_port()
     env = {**os.environ, "RAG_SOURCE_DIR": str(root / "reports"), "RAG_INDEX_ROOT": str(root / "index"),
-           "RAG_PROFILE": profile, "TQDM_DISABLE": "1"}
+           "RAG_PROFILE": profile, "RAG_ANSWER_CACHE": "0", "TQDM_DISABLE": "1"}  # every answer measured
     log = open(root / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
                             stdout=log, stderr=subprocess.STDOUT)

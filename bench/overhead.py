@@ -56,7 +56,7 @@ def run(profile: str = "default", reps: int = 3, log=print) -> tuple[list[Table]
     from rag.pipeline import load_answerer
     from rag.prompting import build_messages, select_context
 
-    cfg = Config.from_env().with_(profile=profile)
+    cfg = Config.from_env().with_(profile=profile, answer_cache=0)  # every answer measured, none cached
     ensure_index(cfg, get_embedder(cfg))
     spec = profile_spec(profile)
     model_path = MODEL_FILES[spec.llm].path(cfg.models_dir)

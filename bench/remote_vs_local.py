@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     from rag.models import MODEL_FILES, profile_spec
     from rag.pipeline import load_answerer
 
-    cfg = Config.from_env().with_(profile=args.profile, index_root=args.index)
+    cfg = Config.from_env().with_(profile=args.profile, index_root=args.index, answer_cache=0)
     ensure_index(cfg, get_embedder(cfg))
     questions = QUESTIONS[:args.questions]
     proc = None

@@ -6,14 +6,18 @@ tokens as they come; `Answerer.answer` runs the same stream to the end for the C
 from __future__ import annotations
 
 import re
+import threading
 import time
 import unicodedata
+from collections import OrderedDict
+from dataclasses import replace
 from typing import Iterator
 
 from .answerability import judge, missing_constraints
 from .citations import check_answer
 from .config import Config
 from .errors import BadInput
+from .evidence import best_evidence
 from .generation import Generator
 from .models import profile_spec
 from .prompting import REFUSAL, build_messages, judge_messages, select_context, translation_messages
@@ -45,11 +49,55 @@ class Answerer:
         self.config = config
         self.retriever = retriever
         self.generator = generator  # None: retrieval-only use
+        self._cache: OrderedDict[tuple, tuple[Event, ...]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def stream(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Iterator[Event]:
+        """Events: evidence (when found), retrieved, tokens, answer. A question answered before on
+        the same index version and settings is answered from the cache (no model call)."""
         t0 = time.perf_counter()
         question = clean_question(question, self.config.max_question_chars)
         resolved = self.resolve(question, history)
+        key = (self.retriever.refresh().version, repr(self.config), top_k or self.config.top_k,
+               resolved.query, resolved.asked)
+        if (cached := self._cached(key)) is not None:
+            yield from self._replay(cached, question, t0)
+            return
+        events = []
+        for event in self._answer_events(question, resolved, top_k, t0):
+            if event.kind != "token":
+                events.append(event)
+            if event.kind == "answer":
+                self._remember(key, tuple(events))  # before yielding: `answer` stops reading here
+            yield event
+
+    def _remember(self, key: tuple, events: tuple[Event, ...]) -> None:
+        if self.generator is None or self.config.answer_cache <= 0:
+            return
+        with self._cache_lock:
+            self._cache[key] = events
+            while len(self._cache) > self.config.answer_cache:
+                self._cache.popitem(last=False)
+
+    def _cached(self, key: tuple) -> tuple[Event, ...] | None:
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        return None
+
+    @staticmethod
+    def _replay(events: tuple[Event, ...], question: str, t0: float) -> Iterator[Event]:
+        """The cached events again, the answer with this asking's question and timings."""
+        for event in events:
+            if event.kind == "answer":
+                ms = (time.perf_counter() - t0) * 1000
+                event = Event("answer", replace(event.data, question=question, timings_ms={"cache": ms, "first_token": ms,
+                                                                                            "total": ms},
+                                                checks={**event.data.checks, "cached": True}))
+            yield event
+
+    def _answer_events(self, question: str, resolved: Question, top_k: int | None, t0: float) -> Iterator[Event]:
         query, asked = resolved.query, resolved.asked
         timings = {}
         if self.generator is not None and is_foreign(query):
@@ -59,6 +107,10 @@ class Answerer:
         retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k,
                                                      None if scope.uncovered else scope)
         timings["retrieve"] = retrieval.seconds * 1000
+        evidence = best_evidence(retrieval.hits, asked) if retrieval.relevant and not scope.uncovered else None
+        if evidence is not None:
+            timings["evidence"] = (time.perf_counter() - t0) * 1000
+            yield Event("evidence", evidence)
         yield Event("retrieved", retrieval)
         reports = self.retriever.version.reports
         labelled = len(reports) > 1  # several reports: every passage says whose it is
@@ -104,7 +156,7 @@ class Answerer:
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
-                                     retrieval.index_version, checks, checked.wrong_report_numbers))
+                                     retrieval.index_version, checks, checked.wrong_report_numbers, evidence))
 
     def resolve(self, question: str, history: list[dict] | None) -> Question:
         """The question with what a follow-up leaves out taken from the conversation (`followup`)."""

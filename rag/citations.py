@@ -16,7 +16,7 @@ from .prompting import REFUSAL
 from .schema import Checked, Citation, Passage, ReportInfo
 from .reportmeta import YEAR
 from .scoping import aliases
-from .textnorm import MARKER, bigrams, cn_digits, counted, figures, normalize, sentences
+from .textnorm import MARKER, asked_counter, bigrams, cn_digits, counted, figures, normalize, sentences
 
 _ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
 _REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
@@ -151,12 +151,14 @@ _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}\s*[.、．](?!\d)|[(（]\d{1,2}[)）])?
 _PIECE = re.compile(r"(?:[^，,；;、。！？!?\n]|,(?=\d{3}))+[，,；;、。！？!?\n]*")
 _SOURCE = re.compile(r"据[^，,。；;]{0,40}?报告[，,]?")  # "据…报告，": whose figure, not what it counts
 _YEARS = re.compile(r"(?:19|20)\d{2}\s*年?度?")
-_ASKING = re.compile(r"多少|哪几|哪些|哪个|哪|几|什么|是否|怎么样|怎样|如何|一共|共计|总共|有没有|请问|吗|呢"
+_ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条起位余多]?|哪几|哪些|哪个|哪|什么|是否|怎么样|怎样|如何|一共|共计|总共|有没有|请问|吗|呢"
                      r"|其中|它们|它|这些|这个|该|已经|分别|了|的|是|有|都|还|又|[，,。？?！!：:“”\"'《》（）()]")
 MIN_CLAUSE_OVERLAP = 0.4
+MIN_CHAR_OVERLAP = 0.6
+_FUNCTION_CHARS = set("了的是在有和与及其已经共计为将对把被所")
 MIN_SUBJECT = 0.5
-MIN_SUBJECT_IN_SENTENCE = 0.34
-_HOW_MANY = re.compile(r"(?:多少|几)\s*([\u4e00-\u9fff%])")
+MIN_SUBJECT_IN_STRETCH = 0.34
+MIN_SUBJECT_IN_SENTENCE = 0.5
 
 
 def _words(clause: str, names: list[str]) -> set[str]:
@@ -166,6 +168,17 @@ def _words(clause: str, names: list[str]) -> set[str]:
     for name in names:
         clause = clause.replace(name, " ")
     return set().union(*(bigrams(part) for part in _YEARS.sub(" ", clause).split()))
+
+
+def _overlap(clause: str, sentence: str, names: list[str]) -> float:
+    """How much of an answer's clause a passage sentence says: the larger of the shares of its
+    bigrams and of its characters (a terse answer reorders words: 连续开展了9年 / 连续9年开展)."""
+    words = _words(clause, names)
+    chars = {c for w in words for c in w if "\u4e00" <= c <= "\u9fff"} - _FUNCTION_CHARS
+    theirs = _words(sentence, names)
+    by_words = len(words & theirs) / len(words) if words else 1.0
+    by_chars = len(chars & {c for w in theirs for c in w}) / len(chars) if chars else 1.0
+    return max(by_words, by_chars * MIN_CLAUSE_OVERLAP / MIN_CHAR_OVERLAP)
 
 
 def subject(question: str, names: list[str]) -> set[str]:
@@ -191,7 +204,7 @@ def stretches(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question: str = "",
-                 stated: set[str] = frozenset()) -> list[str]:
+                 answer: str = "") -> list[str]:
     """Figures of a sentence that its cited passages state only in a clause about something else.
 
     Reports list many counts side by side ("集体学法9次…专题研讨5次"); a figure copied from the
@@ -199,14 +212,20 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
     - the answer's clause must share MIN_CLAUSE_OVERLAP of its words with a cited passage's
       sentence that states the figure;
     - a question asking how many of something (几次, 多少名) is answered by a figure of that
-      counter only from a sentence that carries MIN_SUBJECT_IN_SENTENCE of what it asks about
-      (asked about 集中学法, 9次 of "集体学法9次" is not its answer);
+      counter only from a stretch that carries MIN_SUBJECT_IN_STRETCH of what it asks about, or a
+      sentence that carries MIN_SUBJECT_IN_SENTENCE (asked about 机关干部集中学法, 9次 of
+      "全年组织领导班子集体学法9次" is not its answer);
     - no other stretch of the cited passages may carry the question's subject better, with a figure
       that counts the same kind of thing and that the answer does not state: asked about 丙,
-      "连续9年" is 乙's figure when the passage says "连续11年开展丙"."""
+      "连续9年" is 乙's figure when the passage says "连续11年开展丙".
+    The last two hold when the whole `answer` states one figure of what the question counts (an
+    answer listing several, "各…多少年", answers another kind of question)."""
     wrong = []
     asked = subject(question, names)
-    counter = m.group(1) if (m := _HOW_MANY.search(question)) else ""
+    counter = asked_counter(question)
+    stated = set(figures(answer or sentence))
+    if len({f for f, c in counted(answer or sentence) if c == counter}) > 1:
+        counter = ""
     theirs = [st for p in cited for st in stretches(p.text)]
     for clause, found in stretches(MARKER.sub("", sentence)):
         words = _words(clause, names)
@@ -214,15 +233,17 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
             held = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
             if not held:
                 continue  # no cited passage holds it: unsupported, reported as such
-            if words and max(len(words & _words(c, names)) for c in held) < MIN_CLAUSE_OVERLAP * len(words):
+            if words and max(_overlap(clause, c, names) for c in held) < MIN_CLAUSE_OVERLAP:
                 wrong.append(figure)
                 continue
             if len(asked) < 2 or counts != counter:
                 continue  # the question does not ask how many of what this figure counts
-            if max(len(asked & _words(c, names)) for c in held) < MIN_SUBJECT_IN_SENTENCE * len(asked):
+            own = [asked & _words(text, names) for text, fs in theirs if any(f == figure for f, _ in fs)]
+            in_sentence = max(len(asked & _words(c, names)) for c in held)
+            if (max(map(len, own), default=0) < MIN_SUBJECT_IN_STRETCH * len(asked)
+                    and in_sentence < MIN_SUBJECT_IN_SENTENCE * len(asked)):
                 wrong.append(figure)
                 continue
-            own = [asked & _words(text, names) for text, fs in theirs if any(f == figure for f, _ in fs)]
             best = max(own, key=len, default=set())
             for text, fs in theirs:
                 carries = asked & _words(text, names)
@@ -234,15 +255,15 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
 
 
 def _repoint(sentence: str, cited: list[Passage], passages: list[Passage], names: list[str],
-             question: str, stated: set[str]) -> tuple[str, list[Passage]]:
+             question: str, answer: str) -> tuple[str, list[Passage]]:
     """A sentence whose figures its cited passages hold only in other clauses, but another passage
     shown to the model states in a matching clause, cites that passage: the claim is supported,
     only the marker was wrong."""
     claimed = set(figures(sentence))
-    if not claimed or not wrong_clause(sentence, cited, names, question, stated):
+    if not claimed or not wrong_clause(sentence, cited, names, question, answer):
         return sentence, cited
     for i, p in enumerate(passages):
-        if p not in cited and claimed <= passage_figures(p) and not wrong_clause(sentence, [p], names, question, stated):
+        if p not in cited and claimed <= passage_figures(p) and not wrong_clause(sentence, [p], names, question, answer):
             bare = MARKER.sub("", sentence)
             body = bare.rstrip("。！？!?；;\n ")
             return body + f"[{i + 1}]" + bare[len(body):], [p]
@@ -278,13 +299,13 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
         return Checked(REFUSAL, True, [], [])
     text = cite_sentences(text, passages)
     names = sorted({a for info in (reports or {}).values() for a in aliases(info)}, key=len, reverse=True)
-    stated, several = set(figures(text)), len(reports or {}) > 1
+    answer, several = text, len(reports or {}) > 1
     kept, unsupported, wrong, misread = [], [], [], []
     for sentence in sentences(text):
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
-        sentence, cited = _repoint(sentence, cited, passages, names, question, stated)
+        sentence, cited = _repoint(sentence, cited, passages, names, question, answer)
         held = set().union(*(passage_figures(p) for p in cited)) if cited else set()
-        misread_here = wrong_clause(sentence, cited, names, question, stated)
+        misread_here = wrong_clause(sentence, cited, names, question, answer)
         unsupported_here = [f for f in figures(sentence) if f not in held]
         wrong_here = misattributed(sentence, passages, reports) if several else []
         if scope is not None:
@@ -298,7 +319,10 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     if text and text[-1] in "；;，,":
         text = text[:-1] + "。"
     wrong, misread, unsupported = (list(dict.fromkeys(x)) for x in (wrong, misread, unsupported))
-    if not text or (wrong or misread or unsupported) and not figures(text) and not MARKER.search(text):
+    counts = [f for f in figures(text) if not YEAR.fullmatch(f)]
+    if not text or not counts and (wrong or misread or unsupported or asked_counter(question)):
+        # what was asked for was withheld, or a how-many question got no count: what is left
+        # (a preamble, a year) answers nothing
         return Checked(REFUSAL, True, [], unsupported, wrong, misread)
     cited_now = {int(n) for n in MARKER.findall(text)}
     citations = [Citation(n, passages[n - 1], scores[n - 1]) for n in dict.fromkeys(int(m) for m in MARKER.findall(text))

@@ -310,7 +310,10 @@ def _run(answerer, question: str, history=None, top_k=None, as_json=False):
         return ans
     streamed, ans = [], None
     for event in answerer.stream(question, history, top_k):
-        if event.kind == "token":
+        if event.kind == "evidence":
+            ev = event.data
+            typer.secho(f"原文：{ev.text}（{' · '.join(x for x in (ev.passage.scope, ev.passage.path) if x)}）", dim=True)
+        elif event.kind == "token":
             streamed.append(event.data)
             typer.echo(event.data, nl=False)
         elif event.kind == "answer":

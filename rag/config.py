@@ -62,6 +62,9 @@ class Config:
     context_chars: int = 600  # all excerpts together
     passage_chars: int = 200  # one passage's excerpt: its sentences closest to the question
     max_question_chars: int = 500
+    # Answers kept in memory per profile (0 = none): a repeated question on the same index version
+    # and settings is answered at once. Benchmarks set 0 so that every question is measured.
+    answer_cache: int = 128
     # Refuse when the judge scores the best passages below this (logit 是 − 否); None = the profile's.
     judge_min: float | None = None
     # Servers. The API: set api_key and /v1/* needs "Authorization: Bearer <key>"; api_max_queue

@@ -4,7 +4,8 @@ Three kinds of next question, told apart by their own words (no model call, a fe
 - its own subject ("那新建了多少所学校？"): a new question. A leading 那/那么 is a discourse marker,
   not a reference; only the body, place and year the conversation was about carry over.
 - an ellipsis ("那2024年呢？", "那云溪区呢？"): the previous question again, with the named
-  body, place or year put in place of the old one.
+  body, place or year put in place of the old one; "那在职教职工呢？" names a new subject and
+  borrows the previous question's predicate, so the model is shown that question after it.
 - a reference or a missing subject ("那它们覆盖了多少所中小学？", "其中审结了多少件？",
   "那全市累计有多少所了？"): the question keeps its own words and scope; retrieval also reads
   the previous question, after the new one's words.
@@ -25,7 +26,7 @@ Named = Callable[[str], Sequence[str]]  # the bodies, places and years a text na
 
 _DISCOURSE = re.compile(r"^(?:那么|那)(?![个些里样])[，,、\s]*")
 _REFERS = re.compile(r"它们|它|其中|其|这些|这个|这项|这类|该|上述|他们|她们|那个|那些|前者|后者|此项|此类")
-_ELLIPSIS = re.compile(r"(?:的情况|的呢|呢|又如何|又怎样|怎么样|如何)?[？?！!。\s]*$")
+_ELLIPSIS = re.compile(r"(?:的情况|的呢|呢|又如何|又怎样|怎么样)[？?！!。\s]*$")
 _ORG_END = re.compile(rf"(?:{ORG})$")
 _NOUN_FLAGS = ("n", "nz", "nt", "nr", "nrt", "vn", "j", "l")
 _GENERIC = {"全市", "全区", "全县", "全省", "全年", "全国", "情况", "数字", "数量", "人数", "数目", "总数", "合计",
@@ -79,20 +80,33 @@ def _carry(question: str, mine: Sequence[str], theirs: Sequence[str], previous: 
     return "".join(carried) + question
 
 
-def _follow(question: str, previous: str, named: Named) -> Question:
+def _names(text: str, named: Named) -> list[str]:
+    """The bodies, places and years a text names; years no report covers included (2023年)."""
+    return list(dict.fromkeys([*named(text), *(f"{y}年" for y in YEAR.findall(text))]))
+
+
+def _follow(question: str, previous: str, named: Named) -> tuple[Question, str]:
+    """The question resolved against the previous turn, and what the next turn resolves against."""
     if not previous:
-        return Question(question, question, question)
+        return Question(question, question, question), question
     rest = _DISCOURSE.sub("", question) or question
-    mine, theirs = list(named(rest)), list(named(previous))
-    core = _ELLIPSIS.sub("", rest)
-    if mine and rest != core and not has_subject(core, mine) and not _REFERS.search(core):
+    mine, theirs = _names(rest, named), _names(previous, named)
+    ellipsis = _ELLIPSIS.search(rest)
+    core = rest[:ellipsis.start()] if ellipsis else rest
+    if ellipsis and mine and not has_subject(core, mine) and not _REFERS.search(core):
         asked = _substitute(previous, theirs, mine)  # 那2024年呢？ 那云溪区呢？
-        return Question(question, asked, asked)
+        return Question(question, asked, asked), asked
     asked = _carry(rest, mine, theirs, previous)
+    if ellipsis and core.strip():
+        # 那在职教职工呢？: a new subject, the previous question's predicate (多少名…做了查询)
+        base = _substitute(previous, theirs, mine) if mine else previous
+        query = f"{_carry(core, mine, theirs, previous)}；{base.rstrip(_QUESTION_END)}"
+        return Question(question, query, f"{asked}（上一个问题是：{base}）"), query
     if _REFERS.search(rest) or not has_subject(rest, mine):
         # 它们/其中/… or no subject of its own: its own words first, the topic it refers to after
-        return Question(question, f"{asked.rstrip(_QUESTION_END)}；{previous.rstrip(_QUESTION_END)}", asked)
-    return Question(question, asked, asked)
+        query = f"{asked.rstrip(_QUESTION_END)}；{previous.rstrip(_QUESTION_END)}"
+        return Question(question, query, asked), query
+    return Question(question, asked, asked), asked
 
 
 def resolve(question: str, history: list[dict] | None, named: Named) -> Question:
@@ -103,5 +117,5 @@ def resolve(question: str, history: list[dict] | None, named: Named) -> Question
     for turn in history or []:
         text = (turn.get("question") or "").strip() if isinstance(turn, dict) else ""
         if text:
-            previous = _follow(text, previous, named).asked
-    return _follow(question, previous, named)
+            previous = _follow(text, previous, named)[1]
+    return _follow(question, previous, named)[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .keyword import tokenize
 from .schema import ContextItem, Hit
-from .textnorm import PATH_SEP, bigrams, normalize, sentences
+from .textnorm import PATH_SEP, asked_counter, bigrams, counted, normalize, sentences
 
 REFUSAL = "报告中没有找到与该问题相关的内容。"
 
@@ -46,13 +46,20 @@ JUDGE_SYSTEM = "你是严格的审核员。判断给出的资料是否直接包�
 TRANSLATE_SYSTEM = "把用户的问题翻译成简体中文。只输出译文，不要回答问题，不要解释。"
 
 
+COUNT_BONUS = 3.0
+
+
 def sentence_scorer(question: str):
     """How much of the question a sentence carries: its keyword characters plus half its shared
-    bigrams (cheap, no model)."""
-    q_tokens, q_grams = set(tokenize(question)), bigrams(question)
+    bigrams, and COUNT_BONUS when a how-many question's counter follows one of its figures
+    ("多少所学校" and "…幼儿园96所": the words differ, the count is there). Cheap, no model."""
+    q_tokens, q_grams, counter = set(tokenize(question)), bigrams(question), asked_counter(question)
 
     def score(s: str) -> float:
-        return sum(len(t) for t in q_tokens if t in normalize(s).lower()) + 0.5 * len(q_grams & bigrams(s))
+        found = sum(len(t) for t in q_tokens if t in normalize(s).lower()) + 0.5 * len(q_grams & bigrams(s))
+        if counter and any(c == counter for _, c in counted(s)):
+            found += COUNT_BONUS
+        return found
     return score
 
 

@@ -182,6 +182,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """The report's own sentence most likely to hold the answer, picked without a model so it can
+    be shown (labelled 原文) within a second, while the model is still reading."""
+
+    passage: Passage
+    text: str
+    start: int  # offsets of the sentence in its report's text
+    end: int
+    score: float
+
+    def to_json(self) -> dict:
+        return {**passage_json(self.passage), "text": self.text, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
 class Checked:
     """An answer after the citation check: as shown to people."""
 
@@ -207,6 +222,7 @@ class Answer:
     index_version: str = ""
     checks: dict = field(default_factory=dict)  # why it was refused early: missing years/places, judge score
     wrong_report_numbers: list[str] = field(default_factory=list)
+    evidence: Evidence | None = None  # shown first, before the model answers
 
     def to_json(self) -> dict:
         """The one JSON shape of an answer: `rag ask --json`, the chat's /ask and the API's `rag` field."""
@@ -222,6 +238,7 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "index_version": self.index_version,
             "retrieved": [{"rank": h.rank, **passage_json(h.passage), "score": round(h.score, 4)} for h in self.hits],
+            "evidence": self.evidence.to_json() if self.evidence else None,
         }
 
 
@@ -234,7 +251,8 @@ def passage_json(p: Passage) -> dict:
 
 @dataclass(frozen=True)
 class Event:
-    """kind: 'retrieved' (data: Retrieval), 'token' (data: str), 'answer' (data: Answer)."""
+    """kind: 'evidence' (data: Evidence; first, when the passages hold a likely sentence),
+    'retrieved' (data: Retrieval), 'token' (data: str), 'answer' (data: Answer)."""
 
     kind: str
     data: object

@@ -80,6 +80,15 @@ def figures(text: str) -> list[str]:
     return [figure for figure, _ in counted(text)]
 
 
+_HOW_MANY = re.compile(r"(?:多少|(?<!哪)几)\s*([\u4e00-\u9fff%])")
+
+
+def asked_counter(question: str) -> str:
+    """What a how-many question counts (多少所 → 所, 几次 → 次); '' for other questions (哪几项 lists)."""
+    m = _HOW_MANY.search(question)
+    return m.group(1) if m else ""
+
+
 def counted(text: str) -> list[tuple[str, str]]:
     """`figures` with what each counts: the counter word after it (名, 所, 件, 次, or % for a
     share; '' if none), so that 9次 and 9名 are told apart."""

@@ -78,14 +78,18 @@ def answerer(cfg: Config, *replies: str, judge_score: float = 5.0, min_dense: fl
     return Answerer(cfg.with_(**settings), Retriever(cfg.index_dir, EMBEDDER, min_dense=min_dense), generator), generator
 
 
-def test_events_come_in_order_retrieved_tokens_answer(one_report):
+def test_events_come_in_order_evidence_retrieved_tokens_answer(one_report):
     reply = "全区共聘任156名法治副校长[1]。"
     a, gen = answerer(one_report, reply)
     events = list(a.stream(QUESTION))
     kinds = [e.kind for e in events]
-    assert kinds[0] == "retrieved" and kinds[-1] == "answer" and set(kinds[1:-1]) == {"token"} and len(kinds) > 3
-    assert events[0].data.hits and "".join(e.data for e in events[1:-1]) == reply
+    assert kinds[:2] == ["evidence", "retrieved"] and kinds[-1] == "answer" and set(kinds[2:-1]) == {"token"}
+    assert events[1].data.hits and "".join(e.data for e in events[2:-1]) == reply
+    # the evidence is the report's own sentence holding the answer, at its offsets in the report
+    evidence, report = events[0].data, (one_report.source_dir / "0.txt").read_text(encoding="utf-8")
+    assert "共聘任156名法治副校长" in evidence.text and report[evidence.start:evidence.end] == evidence.text
     ans = events[-1].data
+    assert ans.evidence == evidence and ans.to_json()["evidence"]["text"] == evidence.text
     assert not ans.refused and ans.text == reply and [c.n for c in ans.citations] == [1]
     assert "156" in ans.citations[0].passage.text and ans.unsupported_numbers == []
     assert {"retrieve", "judge", "first_token", "total"} <= set(ans.timings_ms)
@@ -166,3 +170,22 @@ def test_a_question_naming_no_report_sees_each_passage_with_its_own_label(two_re
     a.answer(QUESTION, top_k=8)
     labels = {re.match(r"\[\d+\] (【[^】]+】)", b).group(1) for b in _blocks(gen.streamed[0])}
     assert labels == {"【甲区教育局 · 2024年度】", "【乙区教育局 · 2024年度】"}
+
+
+def test_a_repeated_question_is_answered_from_the_cache_until_the_index_changes(tmp_path):
+    cfg = _index(tmp_path, JIA)
+    a, gen = answerer(cfg, "全区共聘任156名法治副校长[1]。", "全区共聘任156名法治副校长[1]。")
+    first = a.answer(QUESTION)
+    again = a.answer(" " + QUESTION)  # the same question, typed again
+    assert again.text == first.text and again.citations == first.citations and again.checks["cached"]
+    assert len(gen.streamed) == 1 and len(gen.judged) == 1  # no second model call
+    # a follow-up that resolves to another question is not a cache hit
+    assert not a.answer("那办理了多少件行政复议案件？", [{"question": QUESTION, "answer": first.text}]).checks.get("cached")
+    # a new index version invalidates it
+    (cfg.source_dir / "0.txt").write_text(REPORT.format(**{**JIA, "vps": 157}), encoding="utf-8")
+    build_index(cfg, EMBEDDER)
+    assert not a.answer(QUESTION).checks.get("cached")
+    # and it can be turned off
+    off, gen_off = answerer(cfg, "甲[1]。", "乙[1]。", answer_cache=0)
+    off.answer(QUESTION), off.answer(QUESTION)
+    assert len(gen_off.streamed) == 2

@@ -16,7 +16,7 @@ from rag.prompting import REFUSAL
 QUESTION = "全市共聘任了多少名法治副校长？"
 REPLY = "全市共聘任1237名法治副校长[1]。"
 PIECES = ["全市共聘", "任123", "7名法治", "副校长[", "1]。"]  # REPLY as the scripted generator streams it
-RAG_KEYS = {"question", "standalone_question", "answer", "refused", "citations", "unsupported_numbers",
+RAG_KEYS = {"question", "standalone_question", "answer", "refused", "citations", "unsupported_numbers", "evidence",
             "wrong_report_numbers", "checks", "timings_ms", "index_version", "retrieved"}
 CITATION_KEYS = {"n", "passage_id", "report", "title", "section", "text", "start", "end", "score"}
 
@@ -77,7 +77,7 @@ def _error(response, status: int) -> dict:
     return body["error"]
 
 
-def test_stream_sends_role_then_tokens_then_one_rag_chunk_then_done(lite_config, retriever):
+def test_stream_sends_role_evidence_tokens_then_one_rag_chunk_then_done(lite_config, retriever):
     client, _ = _client(lite_config, retriever)
     events = _events(_ask(client, stream=True))
     assert events[-1] == "[DONE]"
@@ -85,10 +85,16 @@ def test_stream_sends_role_then_tokens_then_one_rag_chunk_then_done(lite_config,
     assert all(c["object"] == "chat.completion.chunk" and c["model"] == "lite" for c in chunks)
     assert len({c["id"] for c in chunks}) == 1
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
-    assert [c["choices"][0]["delta"]["content"] for c in chunks[1:-1]] == PIECES
+    # the report's own sentence comes before the first token, as rag.evidence in an empty delta
+    evidence = chunks[1]
+    assert evidence["choices"][0]["delta"] == {} and set(evidence["rag"]) == {"evidence"}
+    assert "1237" in evidence["rag"]["evidence"]["text"]
+    assert [c["choices"][0]["delta"]["content"] for c in chunks[2:-1]] == PIECES
     last = chunks[-1]
     assert last["choices"][0]["delta"] == {} and last["choices"][0]["finish_reason"] == "stop"
-    assert all("rag" not in c and c["choices"][0]["finish_reason"] is None for c in chunks[:-1])
+    assert all(c["choices"][0]["finish_reason"] is None for c in chunks[:-1])
+    assert all("rag" not in c for c in chunks[2:-1])
+    assert last["rag"]["evidence"] == evidence["rag"]["evidence"]
     rag = last["rag"]
     assert set(rag) == RAG_KEYS and last["system_fingerprint"] == rag["index_version"]
     assert "".join(PIECES) == REPLY and rag["answer"] == REPLY
@@ -108,6 +114,7 @@ def test_non_streamed_answer_is_the_streamed_rag_field(lite_config, retriever):
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["object"] == "chat.completion" and done["choices"][0]["message"]["content"] == done["rag"]["answer"]
+    assert done["rag"]["checks"].pop("cached")  # the same question again: answered from the cache
     for rag in (streamed, done["rag"]):
         rag.pop("timings_ms")
     assert done["rag"] == streamed

@@ -4,25 +4,31 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
+
 from rag.config import PROJECT_ROOT
 from rag.evaluation import FIELDS, TYPES, load_qa, match_form
 
 QA = PROJECT_ROOT / "eval" / "qa.jsonl"
+CONVERSATIONS = PROJECT_ROOT / "eval" / "conversations.jsonl"
+# the single-report sets checked by the same rules, with the least number of items each must hold
+SETS = pytest.mark.parametrize("path,least", [(QA, 80), (CONVERSATIONS, 50)], ids=["qa", "conversations"])
 
 
 def _reports() -> list[str]:
     return [match_form(p.read_text(encoding="utf-8")) for p in (PROJECT_ROOT / "seeds").glob("*") if p.suffix in (".txt", ".md")]
 
 
-def test_schema_and_ids():
-    lines = [json.loads(line) for line in QA.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(lines) >= 80
+@SETS
+def test_schema_and_ids(path, least):
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(lines) >= least
     for obj in lines:
         assert set(obj) - {"history"} == set(FIELDS), obj["id"]
         assert obj["type"] in TYPES
         assert ("history" in obj) == (obj["type"] == "followup"), obj["id"]
     assert len({o["id"] for o in lines}) == len(lines)
-    items = load_qa(QA)
+    items = load_qa(path)
     assert len(items) == len(lines)
 
 
@@ -32,9 +38,10 @@ def test_coverage_of_types():
     assert counts["unanswerable"] / sum(counts.values()) >= 0.15
 
 
-def test_evidence_is_verbatim_and_must_is_checkable():
+@SETS
+def test_evidence_is_verbatim_and_must_is_checkable(path, least):
     reports = _reports()
-    for item in load_qa(QA):
+    for item in load_qa(path):
         if item.type == "unanswerable":
             assert item.must == [] and item.evidence == "", item.id
             continue
@@ -43,10 +50,25 @@ def test_evidence_is_verbatim_and_must_is_checkable():
             assert match_form(m) in match_form(item.evidence) or match_form(m) in match_form(item.answer), (item.id, m)
 
 
-def test_followups_have_history():
-    for item in load_qa(QA):
+@SETS
+def test_followups_have_history(path, least):
+    for item in load_qa(path):
         if item.type == "followup":
             assert item.history and all(h["question"] for h in item.history), item.id
+
+
+def test_conversation_turns_carry_all_earlier_turns():
+    """conv-NN-tK: turn 1 has no history; turn K's history is turns 1..K-1 of its dialogue, gold answers."""
+    dialogues: dict[str, list] = {}
+    for item in load_qa(CONVERSATIONS):
+        conv, turn = item.id.rsplit("-t", 1)
+        dialogues.setdefault(conv, []).append((int(turn), item))
+    assert len(dialogues) >= 22
+    for turns in dialogues.values():
+        assert [t for t, _ in turns] == list(range(1, len(turns) + 1)) and 2 <= len(turns) <= 3
+        for k, item in turns:
+            assert (item.type == "followup") == (k > 1), item.id
+            assert item.history == [{"question": i.question, "answer": i.answer} for _, i in turns[:k - 1]], item.id
 
 
 def test_the_multi_report_set_is_valid():

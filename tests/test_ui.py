@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from servers import free_port, start, stop
+from conftest import needs_models
 
 from rag.config import PROJECT_ROOT
 
@@ -21,17 +22,31 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot.png"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, lite_config):
-    root = tmp_path_factory.mktemp("ui")
+def _serve(root: Path, config) -> tuple:
+    """`rag serve` of the config's profile on a copy of the seeds and of the session's index."""
     reports = root / "reports"
     shutil.copytree(PROJECT_ROOT / "seeds", reports)
     index_root = root / "index"
-    shutil.copytree(lite_config.index_root / "lite", index_root / "lite")
+    shutil.copytree(config.index_root / config.profile, index_root / config.profile)
     port = free_port()
-    env = {**os.environ, "RAG_SOURCE_DIR": str(reports), "RAG_INDEX_ROOT": str(index_root), "RAG_PROFILE": "lite"}
+    env = {**os.environ, "RAG_SOURCE_DIR": str(reports), "RAG_INDEX_ROOT": str(index_root),
+           "RAG_PROFILE": config.profile}
     url = f"http://127.0.0.1:{port}/"
-    proc = start(["-m", "ui.cli", "serve", "--port", str(port)], env, root / "server.log", url, wait_s=120)
+    return start(["-m", "ui.cli", "serve", "--port", str(port)], env, root / "server.log", url, wait_s=120), url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, lite_config):
+    proc, url = _serve(tmp_path_factory.mktemp("ui"), lite_config)
+    yield url
+    stop(proc)
+
+
+@pytest.fixture(scope="module")
+def default_server(tmp_path_factory, default_config):
+    """The shipped profile: the 0.5B of `server` cannot tell 学校 from 中小学、幼儿园."""
+    needs_models("default", generator=True)
+    proc, url = _serve(tmp_path_factory.mktemp("ui-default"), default_config)
     yield url
     stop(proc)
 
@@ -97,10 +112,8 @@ def test_chat_answers_with_citations_and_follow_up(server, browser):
     copied = page.evaluate("window.__copied")
     assert copied == [_last_answer(page).strip()] and "1237" in copied[0] and "[" in copied[0] and "<" not in copied[0]
 
-    # a new subject after 那 is a new question, not the previous one again (it used to answer 1237)
-    _ask(page, "那新建了多少所学校？")
-    assert "96" in _last_answer(page) and "1237" not in _last_answer(page)
-    assert "96所" in page.locator("#sources .src-card.cited").first.inner_text()
+    _ask(page, "今年全市新建成了多少所中小学、幼儿园？")
+    assert "96" in _last_answer(page)
     _ask(page, "那新增了多少学位？")
     assert "新增了多少学位" in page.locator("#chat .rewritten").last.inner_text()
     assert "10.09万" in _last_answer(page)
@@ -108,6 +121,52 @@ def test_chat_answers_with_citations_and_follow_up(server, browser):
 
     page.click("#new-chat")
     page.wait_for_function("document.querySelectorAll('#chat .answer').length == 0")
+    page.close()
+
+
+def test_the_reports_sentence_shows_before_the_answer_and_a_repeated_example_is_instant(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    page.wait_for_function("document.querySelector('#status').innerText.includes('已就绪')", timeout=180_000)
+    # record what the bubble held when the 原文 sentence first appeared
+    page.evaluate("""() => {
+      window.__evidence = null;
+      new MutationObserver(() => {
+        const ev = document.querySelector('#chat .evidence');
+        if (window.__evidence === null && ev) {
+          const answers = document.querySelectorAll('#chat .answer');
+          window.__evidence = {text: ev.innerText, answer: answers.length ? answers[answers.length - 1].innerText : ''};
+        }
+      }).observe(document.body, {childList: true, subtree: true, characterData: true});
+    }""")
+    example = page.locator("button.example", has_text="清膳E家")
+    done = ("n => document.querySelectorAll('#chat .meta:not(.pending)').length > n && "
+            "!document.querySelector('#chat .meta.pending')")
+    example.click()
+    page.wait_for_function("window.__evidence !== null", timeout=60_000)
+    seen = page.evaluate("window.__evidence")
+    assert "原文" in seen["text"] and "清膳E家" in seen["text"] and seen["answer"].strip() == ""
+    page.wait_for_function(done, arg=0, timeout=180_000)
+    first, before = _last_answer(page), page.locator("#chat .meta:not(.pending)").count()
+    start = time.time()
+    example.click()  # the same example again: answered from the cache
+    page.wait_for_function(done, arg=before, timeout=60_000)
+    assert time.time() - start < 5
+    assert _last_answer(page) == first and "缓存" in page.locator("#chat .meta").last.inner_text()
+    page.close()
+
+
+def test_a_new_subject_after_na_is_a_new_question(default_server, browser):
+    """The README's follow-up example used to answer 1237 again: the rewrite glued the previous
+    question in front of this one."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(default_server)
+    page.wait_for_function("document.querySelector('#status').innerText.includes('已就绪')", timeout=300_000)
+    _ask(page, "全市共聘任了多少名法治副校长？")
+    assert "1237" in _last_answer(page)
+    _ask(page, "那新建了多少所学校？")
+    assert "96" in _last_answer(page) and "1237" not in _last_answer(page)
+    assert "96所" in page.locator("#sources .src-card.cited").first.inner_text()
     page.close()
 
 

@@ -382,7 +382,9 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
                 yield ": waiting for the model\n\n"  # an SSE comment: keeps proxies and clients from timing out
             streamed, ans = False, None
             for event in answerer.stream(turn.question, turn.history, turn.top_k):
-                if event.kind == "token":
+                if event.kind == "evidence":  # the report's own sentence, before the model's first word
+                    yield chunk({}, rag={"evidence": event.data.to_json()})
+                elif event.kind == "token":
                     streamed = True
                     yield chunk({"content": event.data})
                 elif event.kind == "answer":

@@ -143,15 +143,19 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
             service.answers.ready.wait()
         try:
             answerer = service.answers.answerer(profile)
-            hits, streamed = [], ""
+            hits, streamed, evidence = [], "", None
             for event in answerer.stream(question, earlier, int(top_k)):
-                if event.kind == "retrieved":
+                if event.kind == "evidence":
+                    evidence = event.data
+                    history[-1]["content"] = pending_html("", "正在生成…", evidence)
+                    yield history, gr.skip(), service.status()
+                elif event.kind == "retrieved":
                     hits = event.data.hits
-                    history[-1]["content"] = pending_html("", "正在生成…")
+                    history[-1]["content"] = pending_html("", "正在生成…", evidence)
                     yield history, sources_html(None, hits, turn, show_uncited, waiting=True), service.status()
                 elif event.kind == "token":
                     streamed += event.data
-                    history[-1]["content"] = pending_html(streamed, "正在生成…")
+                    history[-1]["content"] = pending_html(streamed, "正在生成…", evidence)
                     yield history, gr.skip(), service.status()
                 else:
                     answer = event.data

@@ -9,7 +9,7 @@ import html
 import re
 
 from rag.citations import withheld_note
-from rag.schema import Answer, Hit
+from rag.schema import Answer, Evidence, Hit
 from rag.textnorm import MARKER, NUMBER, PATH_SEP, char_bigrams, numbers_with_units, sentences
 
 
@@ -43,20 +43,34 @@ def answer_html(answer: Answer, turn: int) -> str:
         if answer.hits:
             body += '<div class="meta">右侧列出了最接近的段落，供参考。</div>'
     else:
+        body = evidence_html(answer.evidence)
         text = MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', esc(answer.text))
-        body = f'<div class="answer">{text}</div>'
+        body += f'<div class="answer">{text}</div>'
     if answer.unsupported_numbers:
         body += f'<div class="warn">{esc(withheld_note(answer.unsupported_numbers))}</div>'
     if answer.standalone_question != answer.question:
         body += f'<div class="rewritten">按“{esc(answer.standalone_question)}”检索</div>'
     t = answer.timings_ms
-    body += (f'<div class="meta">检索 {t.get("retrieve", 0):.0f} ms · 首字 {t.get("first_token", 0) / 1000:.1f} s · '
-             f'总计 {t.get("total", 0) / 1000:.1f} s</div>')
+    if answer.checks.get("cached"):
+        body += f'<div class="meta cached">同一问题的已有回答（缓存）· 总计 {t.get("total", 0) / 1000:.1f} s</div>'
+    else:
+        body += (f'<div class="meta">检索 {t.get("retrieve", 0):.0f} ms · 首字 {t.get("first_token", 0) / 1000:.1f} s · '
+                 f'总计 {t.get("total", 0) / 1000:.1f} s</div>')
     return body
 
 
-def pending_html(text_so_far: str, state: str = "正在生成…") -> str:
-    return f'<div class="answer">{esc(text_so_far)}</div><div class="meta pending">{esc(state)}</div>'
+def evidence_html(evidence: Evidence | None) -> str:
+    """The report's own sentence, shown (labelled 原文) before the model's first word."""
+    if evidence is None:
+        return ""
+    where = "".join(f"<span>{esc(x)}</span>" for x in (evidence.passage.scope, evidence.passage.path) if x)
+    return (f'<div class="evidence"><span class="label">原文</span>{esc(evidence.text)}'
+            f'<div class="where">{where}</div></div>')
+
+
+def pending_html(text_so_far: str, state: str = "正在生成…", evidence: Evidence | None = None) -> str:
+    return (f'{evidence_html(evidence)}<div class="answer">{esc(text_so_far)}</div>'
+            f'<div class="meta pending">{esc(state)}</div>')
 
 
 def _highlight(passage_text: str, answer_text: str) -> str:
@@ -115,7 +129,10 @@ CSS = """
 #sources mark.cited{background:#fff3b0;color:inherit}
 #sources mark.num{background:#ffd54f;font-weight:bold;color:inherit}
 .answer a.cite{font-size:0.8em;vertical-align:super;text-decoration:none;font-weight:bold}
-.answer mark.unsupported{background:#ffcdd2;text-decoration:underline wavy #c62828;color:inherit}
+.evidence{padding:6px 10px;margin-bottom:6px;border-left:4px solid #f0a020;background:#fff8e1;color:#3e2723;line-height:1.6}
+.evidence .label{font-size:0.75em;font-weight:bold;color:#8d6e00;margin-right:6px}
+.evidence .where{font-size:0.75em;color:#795548}
+.evidence .where span+span::before{content:" · "}
 .refusal{padding:6px 10px;border-left:4px solid #9e9e9e;background:var(--background-fill-secondary)}
 .warn{color:#c62828;font-size:0.85em;margin-top:4px}
 .rewritten,.meta{font-size:0.78em;color:var(--body-text-color-subdued);margin-top:4px}
