@@ -156,7 +156,7 @@ class Answerer:
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
-                                     retrieval.index_version, checks, checked.wrong_report_numbers, evidence))
+                                     retrieval.index_version, checks, checked.wrong_report_numbers, evidence, raw))
 
     def resolve(self, question: str, history: list[dict] | None) -> Question:
         """The question with what a follow-up leaves out taken from the conversation (`followup`)."""

@@ -15,7 +15,7 @@ import re
 from .prompting import REFUSAL
 from .schema import Checked, Citation, Passage, ReportInfo
 from .reportmeta import YEAR
-from .scoping import aliases
+from .scoping import aliases, mentions
 from .textnorm import MARKER, asked_counter, bigrams, cn_digits, counted, figures, normalize, sentences
 
 _ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
@@ -139,10 +139,11 @@ def misattributed(text: str, passages: list[Passage], reports: dict[str, ReportI
         cited = {passages[int(n) - 1].doc_id for n in MARKER.findall(sentence)}
         if not stated or not cited:
             continue
-        said = normalize(sentence)
         theirs = {a for d in cited if d in reports for a in aliases(reports[d])}
         others = {a for d, info in reports.items() if d not in cited for a in aliases(info)} - theirs
-        if any(a in said for a in others) and not any(a in said for a in theirs):
+        # longest name first: 澄州市教育局 is another body even when 澄州市 is the cited district's region
+        said = {name for name, _, _ in mentions(normalize(sentence), theirs | others)}
+        if said & others and not said & theirs:
             wrong += stated
     return list(dict.fromkeys(wrong))
 
@@ -204,7 +205,7 @@ def stretches(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question: str = "",
-                 answer: str = "") -> list[str]:
+                 answer: str = "", shown: list[Passage] | None = None) -> list[str]:
     """Figures of a sentence that its cited passages state only in a clause about something else.
 
     Reports list many counts side by side ("集体学法9次…专题研讨5次"); a figure copied from the
@@ -215,18 +216,22 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
       counter only from a stretch that carries MIN_SUBJECT_IN_STRETCH of what it asks about, or a
       sentence that carries MIN_SUBJECT_IN_SENTENCE (asked about 机关干部集中学法, 9次 of
       "全年组织领导班子集体学法9次" is not its answer);
-    - no other stretch of the cited passages may carry the question's subject better, with a figure
-      that counts the same kind of thing and that the answer does not state: asked about 丙,
-      "连续9年" is 乙's figure when the passage says "连续11年开展丙".
-    The last two hold when the whole `answer` states one figure of what the question counts (an
-    answer listing several, "各…多少年", answers another kind of question)."""
+    - no other stretch of the same report's passages the model was `shown` (default: the cited
+      ones) may carry the question's subject better, with a figure that counts the same kind of
+      thing and that the answer does not state: asked about 丙, "连续9年" is 乙's figure when a
+      passage says "连续11年开展丙" (another report's figure for the same thing is no rival).
+    The last two hold for a sentence stating one figure of what the question counts (one listing
+    several, "甲4年，乙9年，丙11年", answers another kind of question)."""
     wrong = []
     asked = subject(question, names)
     counter = asked_counter(question)
     stated = set(figures(answer or sentence))
-    if len({f for f, c in counted(answer or sentence) if c == counter}) > 1:
+    if len({f for f, c in counted(sentence) if c == counter}) > 1:
         counter = ""
     theirs = [st for p in cited for st in stretches(p.text)]
+    owners = set().union(*(p.doc_ids for p in cited)) if cited else set()
+    # the same report's other stretches: another report's figure for the same thing is no rival
+    seen = theirs if shown is None else [st for p in shown if p.doc_ids & owners for st in stretches(p.text)]
     for clause, found in stretches(MARKER.sub("", sentence)):
         words = _words(clause, names)
         for figure, counts in found:
@@ -245,7 +250,7 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
                 wrong.append(figure)
                 continue
             best = max(own, key=len, default=set())
-            for text, fs in theirs:
+            for text, fs in seen:
                 carries = asked & _words(text, names)
                 rivals = [f for f, c in fs if c == counts and f != figure and f not in stated]
                 if rivals and carries > best and len(carries) >= MIN_SUBJECT * len(asked):
@@ -260,10 +265,11 @@ def _repoint(sentence: str, cited: list[Passage], passages: list[Passage], names
     shown to the model states in a matching clause, cites that passage: the claim is supported,
     only the marker was wrong."""
     claimed = set(figures(sentence))
-    if not claimed or not wrong_clause(sentence, cited, names, question, answer):
+    if not claimed or not wrong_clause(sentence, cited, names, question, answer, passages):
         return sentence, cited
     for i, p in enumerate(passages):
-        if p not in cited and claimed <= passage_figures(p) and not wrong_clause(sentence, [p], names, question, answer):
+        if (p not in cited and claimed <= passage_figures(p)
+                and not wrong_clause(sentence, [p], names, question, answer, passages)):
             bare = MARKER.sub("", sentence)
             body = bare.rstrip("。！？!?；;\n ")
             return body + f"[{i + 1}]" + bare[len(body):], [p]
@@ -305,7 +311,7 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
         sentence, cited = _repoint(sentence, cited, passages, names, question, answer)
         held = set().union(*(passage_figures(p) for p in cited)) if cited else set()
-        misread_here = wrong_clause(sentence, cited, names, question, answer)
+        misread_here = wrong_clause(sentence, cited, names, question, answer, passages)
         unsupported_here = [f for f in figures(sentence) if f not in held]
         wrong_here = misattributed(sentence, passages, reports) if several else []
         if scope is not None:

@@ -162,6 +162,7 @@ class ItemResult:
     rouge_l: float | None
     timings_ms: dict
     retrieved: list[str] = field(default_factory=list)  # passage texts, for the failure report
+    raw: str = ""  # the model's own text before the check: a changed check can be replayed on it
     checks: dict = field(default_factory=dict)  # the answerability checks (judge score, missing terms)
     category: str = ""
     wrong_report: list[str] = field(default_factory=list)  # figures taken from a report the item does not name
@@ -258,6 +259,7 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
     if answer is None:
         return result
     result.answer_given, result.refused, result.checks = answer.text, answer.refused, answer.checks
+    result.raw = answer.raw
     result.correct = is_correct(item, answer.text, answer.refused)
     result.rouge_l = round(rouge_l(answer.text, item.answer), 4)
     result.unsupported_numbers = answer.unsupported_numbers
@@ -328,7 +330,8 @@ def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: 
         },
         "answer": _answer_metrics(results),
         "latency_ms": {f"{name}_{p}": lat(key, q) for name, key in
-                       (("retrieve", "retrieve"), ("first_token", "first_token"), ("total", "total"))
+                       (("retrieve", "retrieve"), ("evidence", "evidence"), ("first_token", "first_token"),
+                        ("total", "total"))
                        for p, q in (("p50", 0.5), ("p95", 0.95))},
         "by_type": {t: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)} for t in TYPES
                     if (rs := [r for r in results if r.type == t])},

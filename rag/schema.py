@@ -223,6 +223,7 @@ class Answer:
     checks: dict = field(default_factory=dict)  # why it was refused early: missing years/places, judge score
     wrong_report_numbers: list[str] = field(default_factory=list)
     evidence: Evidence | None = None  # shown first, before the model answers
+    raw: str = ""  # what the model wrote, before the check (eval reports; not shown to people)
 
     def to_json(self) -> dict:
         """The one JSON shape of an answer: `rag ask --json`, the chat's /ask and the API's `rag` field."""

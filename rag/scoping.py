@@ -61,6 +61,19 @@ def unknown_places(question: str, known: set[str]) -> list[str]:
             if len(w) >= 3 and not is_generic_place(w) and w not in known and _stem(w) not in known]
 
 
+def mentions(text: str, names) -> list[tuple[str, int, int]]:
+    """The names a text mentions, as (name, start, end), longest name first and never inside a longer
+    one found before: in 澄州市教育局, 澄州市 is not mentioned on its own."""
+    taken = [False] * len(text)
+    out = []
+    for name in sorted(names, key=len, reverse=True):
+        for m in re.finditer(re.escape(name), text):
+            if not any(taken[m.start():m.end()]):
+                taken[m.start():m.end()] = [True] * (m.end() - m.start())
+                out.append((name, m.start(), m.end()))
+    return out
+
+
 def scope_question(question: str, reports: dict[str, ReportInfo], mentioned=None) -> Scope:
     """The reports a question is about (doc ids), what it named, and what it named that no report covers.
 
@@ -75,28 +88,23 @@ def scope_question(question: str, reports: dict[str, ReportInfo], mentioned=None
         for alias, kind in aliases(info).items():
             table.setdefault(alias, []).append((doc_id, kind))
     # 1. Bodies and places, longest alias first, so 杭州市教育局 is not read again as 杭州.
-    taken = [False] * len(q)
     found: dict[str, set[str]] = {"body": set(), "place": set(), "region": set()}
     named: list[str] = []
     uncovered: list[str] = []
-    for alias in sorted(table, key=len, reverse=True):
-        for m in re.finditer(re.escape(alias), q):
-            if any(taken[m.start():m.end()]):
-                continue
-            taken[m.start():m.end()] = [True] * (m.end() - m.start())
-            named.append(alias)
-            owners = {d for d, kind in table[alias]}
-            org = _ORG_AFTER.match(q, m.end())
-            if org and not any(kind == "body" for _, kind in table[alias]):
-                # a place and a kind of body name that place's own body: 澄州市人民政府 is not the
-                # government of 云溪区 (in 澄州市), and 青禾区人民政府 has no report if only 青禾区's
-                # education bureau has one
-                owners = {d for d, kind in table[alias] if kind == "place" and _same_org(org.group(), reports[d].body)}
-                if not owners:
-                    uncovered.append(alias + org.group())
-            for d, kind in table[alias]:
-                if d in owners:
-                    found[kind].add(d)
+    for alias, _, end in mentions(q, table):
+        named.append(alias)
+        owners = {d for d, kind in table[alias]}
+        org = _ORG_AFTER.match(q, end)
+        if org and not any(kind == "body" for _, kind in table[alias]):
+            # a place and a kind of body name that place's own body: 澄州市人民政府 is not the
+            # government of 云溪区 (in 澄州市), and 青禾区人民政府 has no report if only 青禾区's
+            # education bureau has one
+            owners = {d for d, kind in table[alias] if kind == "place" and _same_org(org.group(), reports[d].body)}
+            if not owners:
+                uncovered.append(alias + org.group())
+        for d, kind in table[alias]:
+            if d in owners:
+                found[kind].add(d)
     docs: set[str] | None = (found["body"] | found["place"]) or found["region"] or None
     if docs is None and (m := _LEVEL_ORG.search(q)):
         # "市教育局", "区政府": no place named, but the level and the kind of body are

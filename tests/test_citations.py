@@ -145,3 +145,16 @@ def test_a_marker_on_a_passage_that_holds_the_figure_elsewhere_is_repointed():
     checked = check_answer("全年审查行政规范性文件2件[1]。", [lawsuits, reviews], [1.0, 0.9], "审了几件行政规范性文件？")
     assert not checked.refused and checked.text == "全年审查行政规范性文件2件[2]。"
     assert [c.passage for c in checked.citations] == [reviews]
+
+
+def test_a_body_named_with_the_cited_districts_region_is_still_another_body():
+    """澄州市教育局 contains 澄州市, the region of the cited 云溪区 report: it is still another body."""
+    from rag.citations import misattributed
+    from rag.schema import ReportInfo
+
+    reports = {"yx": ReportInfo("澄州市云溪区人民政府", "云溪区", "澄州市", (2024,)),
+               "cz": ReportInfo("澄州市教育局", "澄州市", "", (2024,))}
+    yunxi = Passage("p", "yx", "", "", "加强行政规范性文件备案监督,审查备案部门和街道规范性文件44件。", 0, 30, ())
+    assert misattributed("澄州市教育局2024年度审查规范性文件44件[1]。", [yunxi], reports) == ["2024", "44"]
+    assert misattributed("澄州市云溪区人民政府审查规范性文件44件[1]。", [yunxi], reports) == []
+    assert misattributed("云溪区审查规范性文件44件[1]。", [yunxi], reports) == []

@@ -78,3 +78,28 @@ def test_a_new_subject_after_na_is_a_new_question_and_a_pronoun_follows_up(defau
     follow = shipped.answer("它们覆盖了多少所中小学？", history)
     assert follow.standalone_question.startswith("它们覆盖了多少所中小学") and "法治副校长" in follow.standalone_question
     assert "955" in follow.text
+
+
+def test_evidence_retrieved_fourth_is_read_first_and_answered(default_config, monkeypatch):
+    """Retrieval is the boundary here: the real search, with its order turned around so that the
+    passage holding the answer comes 4th; judge, context and model are the real ones."""
+    from dataclasses import replace
+
+    from conftest import needs_models
+
+    from rag.pipeline import load_answerer
+
+    needs_models("default", generator=True)
+    answerer = load_answerer(default_config.with_(answer_cache=0))
+    search = answerer.retriever.search
+
+    def evidence_fourth(question, top_k, scope=None):
+        found = search(question, top_k, scope)
+        hits = sorted(found.hits, key=lambda h: "1237" in h.passage.text)  # the evidence last
+        return replace(found, hits=[replace(h, rank=i + 1) for i, h in enumerate(hits)])
+
+    monkeypatch.setattr(answerer.retriever, "search", evidence_fourth)
+    answer = answerer.answer("全市共聘任了多少名法治副校长？", top_k=4)
+    assert [h.rank for h in answer.hits if "1237" in h.passage.text] == [4]
+    assert "1237" in answer.context[0].hit.passage.text  # read first, whatever its rank
+    assert not answer.refused and "1237" in answer.text
