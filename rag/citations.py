@@ -16,7 +16,7 @@ from .prompting import REFUSAL
 from .schema import Checked, Citation, Passage, ReportInfo
 from .reportmeta import YEAR
 from .scoping import aliases, mentions
-from .textnorm import MARKER, asked_counter, bigrams, cn_digits, counted, figures, normalize, sentences
+from .textnorm import HAN, MARKER, asked_counter, bigrams, cn_digits, counted, figures, normalize, sentences
 
 _ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
 _REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
@@ -183,8 +183,9 @@ def _overlap(clause: str, sentence: str, names: list[str]) -> float:
 
 
 def subject(question: str, names: list[str]) -> set[str]:
-    """What a question asks about: its words without names, years and the asking words (多少, 几)."""
-    return _words(_ASKING.sub(" ", question), names)
+    """What a question asks about: its Chinese words without names, years and the asking words
+    (多少, 几); pasted code or markup around a question ("'; DROP TABLE…") says nothing about it."""
+    return {w for w in _words(_ASKING.sub(" ", question), names) if HAN.fullmatch(w[0]) and HAN.fullmatch(w[1])}
 
 
 def stretches(text: str) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -201,7 +201,9 @@ def test_streamed_answer_has_text_and_citations(oai):
     last = chunks[-1]
     rag = _extra(last)
     assert last.choices[0].finish_reason == "stop" and rag is not None
-    assert all(_extra(c) is None for c in chunks[:-1])
+    # before the tokens, one chunk carries the report's own sentence (rag.evidence); no other does
+    extras = [_extra(c) for c in chunks[:-1]]
+    assert [set(e) for e in extras if e is not None] == [{"evidence"}] and "1237" in extras[1]["evidence"]["text"]
     assert "1237" in text and "1237" in rag["answer"] and not rag["refused"]
     assert "[1]" in rag["answer"] or "[2]" in rag["answer"]
     assert any("1237" in c["text"] for c in rag["citations"])

@@ -127,6 +127,7 @@ def test_chat_answers_with_citations_and_follow_up(server, browser):
 def test_the_reports_sentence_shows_before_the_answer_and_a_repeated_example_is_instant(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server)
+    page.wait_for_selector("#question textarea")
     page.wait_for_function("document.querySelector('#status').innerText.includes('已就绪')", timeout=180_000)
     # record what the bubble held when the 原文 sentence first appeared
     page.evaluate("""() => {
@@ -161,6 +162,7 @@ def test_a_new_subject_after_na_is_a_new_question(default_server, browser):
     question in front of this one."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(default_server)
+    page.wait_for_selector("#question textarea", timeout=300_000)
     page.wait_for_function("document.querySelector('#status').innerText.includes('已就绪')", timeout=300_000)
     _ask(page, "全市共聘任了多少名法治副校长？")
     assert "1237" in _last_answer(page)
