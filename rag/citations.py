@@ -149,6 +149,7 @@ def misattributed(text: str, passages: list[Passage], reports: dict[str, ReportI
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}\s*[.、．](?!\d)|[(（]\d{1,2}[)）])?\s*")
+_CLAUSE = re.compile(r"(?:[^，,；;。！？!?\n]|,(?=\d{3}))+[，,；;。！？!?\n]*(?:\[\d{1,2}\])*")
 _PIECE = re.compile(r"(?:[^，,；;、。！？!?\n]|,(?=\d{3}))+[，,；;、。！？!?\n]*")
 _SOURCE = re.compile(r"据[^，,。；;]{0,40}?报告[，,]?")  # "据…报告，": whose figure, not what it counts
 _YEARS = re.compile(r"(?:19|20)\d{2}\s*年?度?")
@@ -158,6 +159,7 @@ MIN_CLAUSE_OVERLAP = 0.4
 MIN_CHAR_OVERLAP = 0.6
 _FUNCTION_CHARS = set("了的是在有和与及其已经共计为将对把被所")
 MIN_SUBJECT = 0.5
+MIN_SUBJECT_IN_REPORT = 0.5
 MIN_SUBJECT_IN_STRETCH = 0.34
 MIN_SUBJECT_IN_SENTENCE = 0.5
 
@@ -171,10 +173,12 @@ def _words(clause: str, names: list[str]) -> set[str]:
     return set().union(*(bigrams(part) for part in _YEARS.sub(" ", clause).split()))
 
 
-def _overlap(clause: str, sentence: str, names: list[str]) -> float:
-    """How much of an answer's clause a passage sentence says: the larger of the shares of its
-    bigrams and of its characters (a terse answer reorders words: 连续开展了9年 / 连续9年开展)."""
-    words = _words(clause, names)
+def _overlap(clause: str, sentence: str, names: list[str], echoed: set[str] = frozenset()) -> float:
+    """How much of what an answer's clause adds to the question (`echoed`: the question's bigrams;
+    small models restate it) a passage sentence says: the larger of the shares of its bigrams and
+    of its characters (a terse answer reorders words: 连续开展了9年 / 连续9年开展). 1.0 when the
+    clause adds nothing but its figure's own digits."""
+    words = {w for w in _words(clause, names) - echoed if not any(ch.isdigit() for ch in w)}
     chars = {c for w in words for c in w if "\u4e00" <= c <= "\u9fff"} - _FUNCTION_CHARS
     theirs = _words(sentence, names)
     by_words = len(words & theirs) / len(words) if words else 1.0
@@ -211,9 +215,10 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
 
     Reports list many counts side by side ("集体学法9次…专题研讨5次"); a figure copied from the
     neighbouring clause passes the number check but answers another question. Three tests:
-    - the answer's clause must share MIN_CLAUSE_OVERLAP of its words with a cited passage's
-      sentence that states the figure;
-    - a question asking how many of something (几次, 多少名) is answered by a figure of that
+    - what the answer's clause adds to the question must share MIN_CLAUSE_OVERLAP of its words
+      with a cited passage's sentence that states the figure;
+    - a question asking how many of something (几次, 多少名), in words the shown passages use
+      (MIN_SUBJECT_IN_REPORT of them), is answered by a figure of that
       counter only from a stretch that carries MIN_SUBJECT_IN_STRETCH of what it asks about, or a
       sentence that carries MIN_SUBJECT_IN_SENTENCE (asked about 机关干部集中学法, 9次 of
       "全年组织领导班子集体学法9次" is not its answer);
@@ -233,17 +238,20 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
     owners = set().union(*(p.doc_ids for p in cited)) if cited else set()
     # the same report's other stretches: another report's figure for the same thing is no rival
     seen = theirs if shown is None else [st for p in shown if p.doc_ids & owners for st in stretches(p.text)]
+    echoed = bigrams(question)
+    shown_words = set().union(*(_words(p.text, names) for p in (shown or cited))) if (shown or cited) else set()
+    # a question in its own words (看护点 for 托管服务点) cannot be matched word for word: the judge's job
+    in_report_words = len(asked & shown_words) >= MIN_SUBJECT_IN_REPORT * len(asked)
     for clause, found in stretches(MARKER.sub("", sentence)):
-        words = _words(clause, names)
         for figure, counts in found:
             held = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
             if not held:
                 continue  # no cited passage holds it: unsupported, reported as such
-            if words and max(_overlap(clause, c, names) for c in held) < MIN_CLAUSE_OVERLAP:
+            if max(_overlap(clause, c, names, echoed) for c in held) < MIN_CLAUSE_OVERLAP:
                 wrong.append(figure)
                 continue
-            if len(asked) < 2 or counts != counter:
-                continue  # the question does not ask how many of what this figure counts
+            if len(asked) < 2 or counts != counter or not in_report_words:
+                continue  # the question does not ask, in the report's words, how many of what this counts
             own = [asked & _words(text, names) for text, fs in theirs if any(f == figure for f, _ in fs)]
             in_sentence = max(len(asked & _words(c, names)) for c in held)
             if (max(map(len, own), default=0) < MIN_SUBJECT_IN_STRETCH * len(asked)
@@ -280,14 +288,12 @@ def _repoint(sentence: str, cited: list[Passage], passages: list[Passage], names
 def _keep(sentence: str, bad: set[str]) -> str:
     """The clauses of a sentence that state none of the bad figures, its markers kept ('' if none)."""
     markers = "".join(dict.fromkeys(MARKER.findall(sentence)))
-    kept = [piece for piece in _PIECE.findall(sentence) if not set(figures(piece)) & bad]
-    text = "".join(kept).rstrip("，,；;、 ")
-    if not re.search(r"[\u4e00-\u9fff]{2}", MARKER.sub("", text)):
+    kept = [piece for piece in _CLAUSE.findall(sentence) if not set(figures(piece)) & bad]
+    text = MARKER.sub("", "".join(kept)).rstrip("，,；;、。！？!? ")
+    if not re.search(r"[\u4e00-\u9fff]{2}", text):
         return ""
-    if not MARKER.search(text) and markers:
-        text += "".join(f"[{n}]" for n in markers)
-    end = sentence.rstrip()[-1:] if sentence.rstrip()[-1:] in "。！？!?；;" else ""
-    return text + (end or "。")
+    end = sentence.rstrip()[-1:] if sentence.rstrip()[-1:] in "。！？!?；;" else "。"
+    return text + "".join(f"[{n}]" for n in markers) + end
 
 
 def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "",

@@ -51,6 +51,7 @@ _MULTIPLIER = re.compile(r"\s*(万|亿|千|百|%)")
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ORDINAL = re.compile(r"(?<=第)[一二三四五六七八九十]{1,3}(?![一二三四五六七八九十])")
 _CN_NUMBER = re.compile(r"[一二两三四五六七八九十]{1,3}(?=[年次个所名件项人家大届批场])")
 # A list item's own number at the start of a line ("1. …", "2、…", "(3) …"): not a figure.
 _ENUMERATOR = re.compile(r"(?m)^\s*(?:[(（]?\d{1,2}[)）]|\d{1,2}\s*[.、．](?!\d))\s*")
@@ -71,6 +72,7 @@ def cn_digits(text: str, lone_one: bool = True) -> str:
     def digits(m: re.Match) -> str:
         v = _cn_to_int(m.group())
         return m.group() if v is None or (v == 1 and not lone_one) else str(v)
+    text = _ORDINAL.sub(lambda m: str(_cn_to_int(m.group()) or m.group()), text)  # 全省第一 = 第1
     return _CN_NUMBER.sub(digits, text)
 
 
