@@ -173,17 +173,16 @@ def _words(clause: str, names: list[str]) -> set[str]:
     return set().union(*(bigrams(part) for part in _YEARS.sub(" ", clause).split()))
 
 
-def _overlap(clause: str, sentence: str, names: list[str], echoed: set[str] = frozenset()) -> float:
-    """How much of what an answer's clause adds to the question (`echoed`: the question's bigrams;
-    small models restate it) a passage sentence says: the larger of the shares of its bigrams and
-    of its characters (a terse answer reorders words: 连续开展了9年 / 连续9年开展). 1.0 when the
-    clause adds nothing but its figure's own digits."""
+def _says(sentence: str, clause: str, names: list[str], echoed: set[str] = frozenset()) -> bool:
+    """Whether a passage sentence says what an answer's clause adds to the question (`echoed`: the
+    question's bigrams; small models restate it): MIN_CLAUSE_OVERLAP of its bigrams, or
+    MIN_CHAR_OVERLAP of its characters (a terse answer reorders words: 连续开展了9年 / 连续9年开展).
+    A clause that adds nothing but its figure's own digits (or no Chinese) is said."""
     words = {w for w in _words(clause, names) - echoed if not any(ch.isdigit() for ch in w)}
-    chars = {c for w in words for c in w if "\u4e00" <= c <= "\u9fff"} - _FUNCTION_CHARS
+    chars = {c for w in words for c in w if HAN.fullmatch(c)} - _FUNCTION_CHARS
     theirs = _words(sentence, names)
-    by_words = len(words & theirs) / len(words) if words else 1.0
-    by_chars = len(chars & {c for w in theirs for c in w}) / len(chars) if chars else 1.0
-    return max(by_words, by_chars * MIN_CLAUSE_OVERLAP / MIN_CHAR_OVERLAP)
+    return (not words or len(words & theirs) >= MIN_CLAUSE_OVERLAP * len(words)
+            or len(chars & {c for w in theirs for c in w}) >= MIN_CHAR_OVERLAP * len(chars))
 
 
 def subject(question: str, names: list[str]) -> set[str]:
@@ -247,7 +246,7 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
             held = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
             if not held:
                 continue  # no cited passage holds it: unsupported, reported as such
-            if max(_overlap(clause, c, names, echoed) for c in held) < MIN_CLAUSE_OVERLAP:
+            if not any(_says(c, clause, names, echoed) for c in held):
                 wrong.append(figure)
                 continue
             if len(asked) < 2 or counts != counter or not in_report_words:
