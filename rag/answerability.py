@@ -2,8 +2,9 @@
 
 Small models answer whatever they are asked, borrowing any number in sight ("2023年新建了96所…").
 Two checks stop that, cheapest first:
-1. Constraints: a year or a place named in the question must appear in the passages (or their
-   report's title); "2023年…" against 2024 passages, "宁波市…" against Hangzhou's, are refused.
+1. Constraints: a year, a place or a quoted name (“澄学通”, 《…》) named in the question must appear
+   in the passages (or their report's title); "2023年…" against 2024 passages, "宁波市…" against
+   Hangzhou's, a platform the report never names, are refused.
 2. Judge: the model scores whether the best passage directly answers the question, as
    logit('是') − logit('否'). The 1.5B is a usable judge, the 0.5B is not (as a reranker when the
    models were picked: 20/20 vs 9/20 top-1 on a paraphrase set), so only `default` has one. A score
@@ -11,16 +12,25 @@ Two checks stop that, cheapest first:
 """
 from __future__ import annotations
 
+import re
+
 from .generation import Generator
 from .keyword import pos_tags
 from .prompting import judge_messages
 from .reportmeta import PLACE_END, YEAR, is_generic_place
 from .schema import ContextItem
-from .textnorm import normalize
+from .textnorm import HAN, normalize
+
+# what people put in quotes is a name they copied: a platform, an activity, a document's title
+_QUOTED = re.compile(r"“([^”]{2,40})”|\"([^\"]{2,40})\"|「([^」]{2,40})」|《([^》]{2,60})》|‘([^’]{2,40})’")
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", normalize(text)).lower()
 
 
 def missing_constraints(question: str, context: list[ContextItem]) -> list[str]:
-    """Years and place names the question asks about that no passage (or its report) mentions."""
+    """Years, place names and quoted names the question asks about that no passage (or its report) mentions."""
     text = normalize(" ".join(f"{c.hit.passage.title} {c.hit.passage.scope} {c.hit.passage.path} {c.hit.passage.text}"
                               for c in context))
     q = normalize(question)
@@ -31,6 +41,9 @@ def missing_constraints(question: str, context: list[ContextItem]) -> list[str]:
             stem = PLACE_END.sub("", word)
             if stem and stem not in text:
                 missing.append(word)
+    squeezed = _squeezed(text)
+    missing += [f"“{name}”" for groups in _QUOTED.findall(q) for name in groups
+                if HAN.search(name) and _squeezed(name) not in squeezed]
     return missing
 
 

@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .prompting import REFUSAL
-from .schema import Checked, Citation, Passage, ReportInfo
+from .schema import Checked, Citation, Evidence, Passage, ReportInfo
 from .reportmeta import YEAR
 from .scoping import aliases, mentions
 from .textnorm import HAN, MARKER, asked_counter, bigrams, cn_digits, counted, figures, normalize, sentences
@@ -21,8 +22,10 @@ from .textnorm import HAN, MARKER, asked_counter, bigrams, cn_digits, counted, f
 _ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
 _REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
                            r"|没有找到与该问题相关|无法(?:回答|确定|找到)|未提供相关|没有提供相关")
+_TRAILING_MARKERS = re.compile(r"([。！？!?；;])((?:\[\d{1,2}\])+)")
 MIN_OVERLAP = 0.35
 MIN_NEW_BIGRAMS = 4
+MIN_NEW_NAME = 3  # characters in a row that the question lacks and a passage has
 
 
 def withheld_note(numbers: list[str]) -> str:
@@ -88,13 +91,19 @@ def cite_sentences(text: str, passages: list[Passage]) -> str:
 
 
 def is_echo(answer: str, question: str, passages: list[Passage]) -> bool:
-    """An 'answer' that only restates the question: no number and almost no words of its own
-    taken from the passages (small models do this when the passages lack the answer)."""
+    """An 'answer' that only restates the question: no number, almost no words of its own taken
+    from the passages (small models do this when the passages lack the answer) and no name copied
+    from them (a terse "平台叫“清膳E家”" or "市发改委" answers a which/what question)."""
     body = MARKER.sub("", answer)
     if set(figures(body)) - set(figures(question)):
         return False
     context = set().union(*(bigrams(p.text) for p in passages)) if passages else set()
-    return len((bigrams(body) - bigrams(question)) & context) < MIN_NEW_BIGRAMS
+    if len((bigrams(body) - bigrams(question)) & context) >= MIN_NEW_BIGRAMS:
+        return False
+    asked = set(normalize(question))
+    runs = re.findall(r"[^\W\d_]+", "".join(ch if ch not in asked else " " for ch in normalize(body)))
+    text = normalize("".join(p.text for p in passages))
+    return not any(len(run) >= MIN_NEW_NAME and run in text for run in runs)
 
 
 def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]) -> str:
@@ -114,12 +123,16 @@ def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]
                        and not _names(said_before, o, reports)]
             if unnamed:
                 lead = len(sentence) - len(_LIST_ITEM.sub("", sentence, count=1))
-                source = "、".join(f"{o.body or o.place}{'、'.join(map(str, o.years))}{'年度' if o.years else ''}报告"
-                                   for o in unnamed)
+                source = "、".join(map(report_name, unnamed))
                 sentence = f"{sentence[:lead]}据{source}，{sentence[lead:]}"
         out.append(sentence)
         said_before += normalize(sentence)
     return "".join(out)
+
+
+def report_name(info: ReportInfo) -> str:
+    """How an answer names a report: 澄州市云溪区教育局2024年度报告."""
+    return f"{info.body or info.place}{'、'.join(map(str, info.years))}{'年度' if info.years else ''}报告"
 
 
 def _names(sentence: str, owner: ReportInfo, reports: dict[str, ReportInfo]) -> bool:
@@ -155,6 +168,8 @@ _SOURCE = re.compile(r"据[^，,。；;]{0,40}?报告[，,]?")  # "据…报告�
 _YEARS = re.compile(r"(?:19|20)\d{2}\s*年?度?")
 _ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条起位余多]?|哪几|哪些|哪个|哪|什么|是否|怎么样|怎样|如何|一共|共计|总共|有没有|请问|吗|呢"
                      r"|其中|它们|它|这些|这个|该|已经|分别|了|的|是|有|都|还|又|[，,。？?！!：:“”\"'《》（）()]")
+# a body referred to, not named ("市教育局", "区政府"): whose figure, not what it counts
+_BODY = re.compile(r"[省市区县]?(?:教育局|人民政府|政府)")
 MIN_CLAUSE_OVERLAP = 0.4
 MIN_CHAR_OVERLAP = 0.6
 _FUNCTION_CHARS = set("了的是在有和与及其已经共计为将对把被所")
@@ -186,9 +201,9 @@ def _says(sentence: str, clause: str, names: list[str], echoed: set[str] = froze
 
 
 def subject(question: str, names: list[str]) -> set[str]:
-    """What a question asks about: its Chinese words without names, years and the asking words
-    (多少, 几); pasted code or markup around a question ("'; DROP TABLE…") says nothing about it."""
-    return {w for w in _words(_ASKING.sub(" ", question), names) if HAN.fullmatch(w[0]) and HAN.fullmatch(w[1])}
+    """What a question asks about: its Chinese words without names, bodies (市教育局), years and the
+    asking words (多少, 几); pasted code or markup around a question ("'; DROP TABLE…") says nothing about it."""
+    return {w for w in _words(_ASKING.sub(" ", _BODY.sub(" ", question)), names) if HAN.fullmatch(w[0]) and HAN.fullmatch(w[1])}
 
 
 def stretches(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -306,11 +321,11 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     clause goes, and an answer with nothing true left is a refusal. `reports`: the identities of the
     indexed reports (their names are not what a clause is about); when there are several, what is
     kept is attributed to its reports."""
-    text = normalize_markers(raw.strip(), len(passages))
+    text = _TRAILING_MARKERS.sub(r"\2\1", normalize_markers(raw.strip(), len(passages)))  # "…。[1]" → "…[1]。"
     if is_refusal(text) or (question and is_echo(text, question, passages)):
         return Checked(REFUSAL, True, [], [])
     text = cite_sentences(text, passages)
-    names = sorted({a for info in (reports or {}).values() for a in aliases(info)}, key=len, reverse=True)
+    names = report_names(reports)
     answer, several = text, len(reports or {}) > 1
     kept, unsupported, wrong, misread = [], [], [], []
     for sentence in sentences(text):
@@ -342,6 +357,44 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     if several:
         text = attribute(text, passages, reports)
     return Checked(text, False, citations, unsupported, wrong, misread)
+
+
+def report_names(reports: dict[str, ReportInfo] | None) -> list[str]:
+    """Every name the indexed reports go by, longest first (澄州市教育局 before 澄州市)."""
+    return sorted({a for info in (reports or {}).values() for a in aliases(info)}, key=len, reverse=True)
+
+
+def states_count(sentence: str, question: str, names: list[str], share: float) -> bool:
+    """Whether a sentence answers a how-many question: a stretch of it states a figure of what the
+    question counts (名, 件) and carries `share` of what the question asks about."""
+    asked, counter = subject(question, names), asked_counter(question)
+    return bool(counter) and len(asked) >= 2 and any(
+        c == counter and len(asked & _words(text, names)) >= share * len(asked)
+        for text, found in stretches(sentence) for _, c in found)
+
+
+def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[Passage], scores: list[float],
+                   question: str, reports: dict[str, ReportInfo] | None = None) -> Checked:
+    """When the model's figures were withheld (misread clause, unsupported, another report's), the
+    report's own best sentence instead of a refusal, if it clearly answers the question: it was
+    shown to the model, carries MIN_SUBJECT_IN_SENTENCE of what the question asks about and, for a
+    how-many question, states a figure of what is counted in a stretch carrying
+    MIN_SUBJECT_IN_STRETCH of it. Shown as "报告原文：…[n]" (with several reports, whose: "澄州市教育局
+    2024年度报告原文：…"): what the report says, verbatim."""
+    if not (checked.refused and evidence is not None and evidence.passage in passages
+            and (checked.unsupported_numbers or checked.wrong_clause_numbers or checked.wrong_report_numbers)):
+        return checked
+    names = report_names(reports)
+    asked, sentence = subject(question, names), evidence.text
+    if len(asked) < 2 or len(asked & _words(sentence, names)) < MIN_SUBJECT_IN_SENTENCE * len(asked):
+        return checked
+    if asked_counter(question) and not states_count(sentence, question, names, MIN_SUBJECT_IN_STRETCH):
+        return checked
+    n = passages.index(evidence.passage) + 1
+    owner = (reports or {}).get(evidence.passage.doc_id)
+    source = report_name(owner) if len(reports or {}) > 1 and owner and (owner.body or owner.place) else "报告"
+    text = f"{source}原文：{sentence.rstrip('。！？!?；;，, ')}[{n}]。"
+    return replace(checked, text=text, refused=False, citations=[Citation(n, passages[n - 1], scores[n - 1])])
 
 
 def _outside(figure: str, cited: list[Passage], scope: frozenset[str]) -> bool:

@@ -108,6 +108,16 @@ def test_the_judge_threshold_refuses_below_and_answers_above(one_report, score, 
         assert "156" in ans.text and ans.citations
 
 
+def test_a_count_the_report_states_in_the_questions_words_overrules_a_judges_no(one_report):
+    a, gen = answerer(one_report, "全年办理行政复议案件7件[1]。", judge_score=-1.0)
+    ans = a.answer("甲区教育局全年办理了多少件行政复议案件？")
+    assert not ans.refused and "7件" in ans.text and ans.checks["judge_overruled"] and len(gen.streamed) == 1
+    # asked about something the sentence does not count in those words: the judge's no stands
+    a, gen = answerer(one_report, "全年办理行政诉讼案件7件[1]。", judge_score=-1.0)
+    ans = a.answer("甲区教育局全年发生了多少件行政诉讼案件？")
+    assert ans.refused and "judge_overruled" not in ans.checks and gen.streamed == []
+
+
 def test_judge_threshold_comes_from_the_profile_unless_set(one_report):
     assert answerer(one_report)[0].judge_min == 0.8  # the default profile's
     assert answerer(one_report, judge_min=2.0)[0].judge_min == 2.0

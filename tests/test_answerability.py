@@ -27,6 +27,16 @@ def test_same_year_and_city_pass():
     assert missing_constraints("中午能在学校躺着午休吗？", CTX) == []
 
 
+def test_a_quoted_name_no_passage_mentions_is_missing():
+    ctx = _ctx("创新打造“清膳E家”校园食品安全数字化监管平台,组织开展“学宪法 讲宪法”活动。")
+    assert missing_constraints("“澄学通”平台服务了多少人次？", ctx) == ["“澄学通”"]
+    assert missing_constraints("《杭州市教育督导条例》哪年施行？", ctx) == ["“杭州市教育督导条例”"]
+    # named as the report names it, whatever the spaces and quote marks; English in quotes is no name
+    assert missing_constraints("「清膳E家」覆盖了多少所学校？", ctx) == []
+    assert missing_constraints("“学宪法讲宪法”活动有多少人参加？", ctx) == []
+    assert missing_constraints('What is the "lie-down nap" rate?', ctx) == []
+
+
 def test_the_passage_holding_the_answer_is_read_first_whatever_its_rank():
     """Evidence first: the judge reads the first two excerpts and a small model the first best, so
     the passage whose sentence carries the question leads even when retrieval ranked it 4th."""

@@ -61,6 +61,15 @@ def test_an_answer_that_only_restates_the_question_is_a_refusal():
     assert not check_answer("共聘任1237名[1]。", PASSAGES, [1, 1, 1], "共聘任了多少名法治副校长？").refused
 
 
+def test_a_terse_answer_naming_what_the_passage_names_is_an_answer():
+    platform = _p("创新打造“清膳E家”校园食品安全数字化监管平台并全域推广。")
+    named = check_answer("平台叫“清膳E家”。[1]", [platform], [1.0], "校园食品安全数字化监管平台叫什么名字？")
+    assert not named.refused and named.text == "平台叫“清膳E家”[1]。"  # the stray marker joins its sentence
+    # a name the passages do not hold is no answer of theirs; restating the question is none either
+    assert check_answer("平台叫“阳光厨房”[1]。", [platform], [1.0], "校园食品安全数字化监管平台叫什么名字？").refused
+    assert check_answer("平台叫这个名字[1]。", [platform], [1.0], "校园食品安全数字化监管平台叫什么名字？").refused
+
+
 def _two_districts():
     from rag.schema import Location, ReportInfo
 
@@ -141,6 +150,27 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     # a question in its own words (一起学了几回法律) is the judge's to decide, not word matching's
     paraphrase = check_answer("领导们一起学了9回法律[1]。", [passage], [1.0], "教育局的领导们一年里一起学了几回法律？")
     assert not paraphrase.refused
+
+
+def test_a_withheld_figure_gives_way_to_the_reports_own_sentence():
+    from rag.citations import quote_evidence
+    from rag.schema import Evidence
+
+    question = "青少年模拟法庭比赛连续开展了几年？"
+    withheld = check_answer("青少年模拟法庭比赛已连续开展9年[1]。", [SEVERAL_COUNTS], [1.0], question)
+    evidence = Evidence(SEVERAL_COUNTS, SEVERAL_COUNTS.text, 0, len(SEVERAL_COUNTS.text), 3.0)
+    quoted = quote_evidence(withheld, evidence, [SEVERAL_COUNTS], [1.0], question)
+    assert not quoted.refused and quoted.text == f"报告原文：{SEVERAL_COUNTS.text[:-1]}[1]。"
+    assert quoted.wrong_clause_numbers == ["9"] and [c.n for c in quoted.citations] == [1]
+    # a sentence that does not count what is asked is no answer: the refusal stands
+    other = _p("全年组织领导班子集体学法9次,开展习近平法治思想专题研讨5次。")
+    asked = "组织机关干部参加了几次法治培训？"
+    refused = check_answer("组织机关干部参加法治培训9次[1]。", [other], [1.0], asked)
+    assert refused.refused
+    assert quote_evidence(refused, Evidence(other, other.text, 0, len(other.text), 1.0), [other], [1.0], asked) is refused
+    # nor is a model refusal or an answer that was shown: only withheld figures are replaced
+    assert quote_evidence(check_answer(REFUSAL, [SEVERAL_COUNTS], [1.0], question), evidence, [SEVERAL_COUNTS],
+                          [1.0], question).text == REFUSAL
 
 
 def test_a_marker_on_a_passage_that_holds_the_figure_elsewhere_is_repointed():
