@@ -16,7 +16,7 @@ import re
 
 from .generation import Generator
 from .keyword import pos_tags
-from .prompting import judge_messages
+from .prompting import judge_messages, shared_judge_messages
 from .reportmeta import PLACE_END, YEAR, is_generic_place
 from .schema import ContextItem
 from .textnorm import HAN, normalize
@@ -58,3 +58,9 @@ def judge(generator: Generator, question: str, context: list[ContextItem], label
         if best > 2.5:  # a clear yes: no need to ask about the next passage
             break
     return best
+
+
+def judge_shared(generator: Generator, messages: list[dict]) -> float:
+    """The judge asked at the end of the answer prompt (`messages`), over all its passages at once:
+    the answer then reuses the evaluated prompt, so the passages are read once per question."""
+    return generator.yes_no(shared_judge_messages(messages))

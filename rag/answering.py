@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Iterator
 
-from .answerability import judge, missing_constraints
+from .answerability import judge, judge_shared, missing_constraints
 from .citations import check_answer, quote_evidence, report_names, states_count
 from .config import Config
 from .errors import BadInput
@@ -132,9 +132,12 @@ class Answerer:
             checks["missing"] = missing  # asks about a year or place the passages do not mention
             context = []
         judge_min = self.judge_min
+        messages = build_messages(asked, context, self.spec.prompt_examples(labelled), labelled) if context else []
         if context and self.generator is not None and judge_min is not None:
             t1 = time.perf_counter()
-            checks["judge"] = round(judge(self.generator, asked, context, labelled), 3)
+            score = (judge_shared(self.generator, messages) if self.shares_judge_prompt
+                     else judge(self.generator, asked, context, labelled))
+            checks["judge"] = round(score, 3)
             timings["judge"] = (time.perf_counter() - t1) * 1000
             if checks["judge"] < judge_min:
                 if evidence is not None and states_count(evidence.text, asked, report_names(reports), MIN_SUBJECT_STATED):
@@ -145,7 +148,6 @@ class Answerer:
             if self.generator is None:
                 raise BadInput("No generator loaded: this Answerer only retrieves.")
             pieces = []
-            messages = build_messages(asked, context, self.spec.prompt_examples(labelled), labelled)
             for piece in self.generator.stream(messages, self.config.max_new_tokens):
                 if not pieces:
                     timings["first_token"] = (time.perf_counter() - t0) * 1000
@@ -186,9 +188,17 @@ class Answerer:
         return profile_spec(self.config.profile)
 
     @property
+    def shares_judge_prompt(self) -> bool:
+        """Whether the judge is asked at the end of the answer prompt (Config.shared_judge), which
+        needs a threshold for its scale: the config's judge_min or the profile's shared_judge_min."""
+        return self.config.shared_judge and (self.config.judge_min is not None or self.spec.shared_judge_min is not None)
+
+    @property
     def judge_min(self) -> float | None:
         """The refusal threshold of the judge: the config's, else the profile's (None: no judge)."""
-        return self.config.judge_min if self.config.judge_min is not None else self.spec.judge_min
+        if self.config.judge_min is not None:
+            return self.config.judge_min
+        return self.spec.shared_judge_min if self.shares_judge_prompt else self.spec.judge_min
 
     def warm_up(self) -> None:
         """Evaluate the fixed start of the prompts (instructions, worked examples) once at start-up,
@@ -197,7 +207,7 @@ class Answerer:
         if self.generator is None:
             return
         labelled = len(self.retriever.version.reports) > 1
-        if self.judge_min is not None:
+        if self.judge_min is not None and not self.shares_judge_prompt:
             self.generator.yes_no(judge_messages("预热", "预热"))
         for _ in self.generator.stream(build_messages("预热", [], self.spec.prompt_examples(labelled), labelled), 1):
             pass

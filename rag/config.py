@@ -67,6 +67,10 @@ class Config:
     answer_cache: int = 128
     # Refuse when the judge scores the best passages below this (logit 是 − 否); None = the profile's.
     judge_min: float | None = None
+    # Ask the judge at the end of the answer prompt (one evaluation of the passages per question)
+    # rather than in a prompt of its own over the best passage; its threshold is then the profile's
+    # shared_judge_min. Off until that threshold is calibrated on both eval sets (bench/judge.py).
+    shared_judge: bool = False
     # Servers. The API: set api_key and /v1/* needs "Authorization: Bearer <key>"; api_max_queue
     # requests may wait beyond those answering (more get 429); api_concurrency answers run at once
     # against a remote server (--backend openai batches them; an in-process model answers one at a time).

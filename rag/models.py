@@ -99,6 +99,9 @@ class Profile:
     # Before answering, the model judges whether the best passages hold the answer
     # (logit 是 − 否); below this the question is refused. None: no judge (the 0.5B judges badly).
     judge_min: float | None = None
+    # The same, for the judge asked at the end of the answer prompt (Config.shared_judge): its
+    # scores are on another scale. None: not calibrated, so the shared judge is not used.
+    shared_judge_min: float | None = None
 
     def prompt_examples(self, several_reports: bool) -> tuple[str, ...]:
         """The worked examples shown to this profile's model (prompting.EXAMPLES)."""

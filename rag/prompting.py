@@ -43,6 +43,9 @@ SEVERAL_REPORTS_RULE = ("6. 每条资料开头的【】写明它出自哪个单�
 
 JUDGE_SYSTEM = "你是严格的审核员。判断给出的资料是否直接包含问题所问的具体信息（数字、名称或做法）。只回答“是”或“否”。"
 
+# The judge as a last question in the answer prompt (Config.shared_judge): the passages are read once.
+JUDGE_SUFFIX = "\n\n先不要回答。上面的【资料】是否直接包含这个【问题】的答案（数字、名称或做法）？只回答“是”或“否”。"
+
 TRANSLATE_SYSTEM = "把用户的问题翻译成简体中文。只输出译文，不要回答问题，不要解释。"
 
 
@@ -125,6 +128,13 @@ def translation_messages(question: str) -> list[dict]:
             {"role": "user", "content": "How many kindergartens did the district build last year?"},
             {"role": "assistant", "content": "该区去年新建了多少所幼儿园？"},
             {"role": "user", "content": question}]
+
+
+def shared_judge_messages(messages: list[dict]) -> list[dict]:
+    """The answer prompt with the judge's yes/no question appended to its last turn. Everything up to
+    the question is the answer prompt's own tokens, so llama.cpp's prefix reuse (or a server's prefix
+    cache) evaluates the passages once: the answer that follows reads only its last few tokens."""
+    return messages[:-1] + [{**messages[-1], "content": messages[-1]["content"] + JUDGE_SUFFIX}]
 
 
 def judge_messages(question: str, excerpt: str) -> list[dict]:

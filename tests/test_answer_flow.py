@@ -16,7 +16,7 @@ from rag.answering import Answerer
 from rag.config import Config
 from rag.indexing import build_index
 from rag.keyword import pos_tags
-from rag.prompting import REFUSAL, TRANSLATE_SYSTEM
+from rag.prompting import JUDGE_SUFFIX, JUDGE_SYSTEM, REFUSAL, TRANSLATE_SYSTEM
 from rag.retrieval import Retriever
 
 REPORT = """{body}关于2024年度法治政府建设报告
@@ -116,6 +116,22 @@ def test_a_count_the_report_states_in_the_questions_words_overrules_a_judges_no(
     a, gen = answerer(one_report, "全年办理行政诉讼案件7件[1]。", judge_score=-1.0)
     ans = a.answer("甲区教育局全年发生了多少件行政诉讼案件？")
     assert ans.refused and "judge_overruled" not in ans.checks and gen.streamed == []
+
+
+def test_a_shared_judge_asks_at_the_end_of_the_answer_prompt(one_report):
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", shared_judge=True, judge_min=1.0)
+    assert a.shares_judge_prompt and not a.answer(QUESTION).refused
+    judged, answered = gen.judged[0], gen.streamed[0]
+    # one prompt: the judge's is the answer's with a last yes/no question, so its passages are read once
+    assert judged[:-1] == answered[:-1] and judged[-1]["content"] == answered[-1]["content"] + JUDGE_SUFFIX
+    assert answered[-1]["content"].endswith(f"【问题】{QUESTION}")
+    refused, gen = answerer(one_report, "不该用到的回答", judge_score=0.5, shared_judge=True, judge_min=1.0)
+    assert refused.answer(QUESTION).refused and gen.streamed == []
+    # without a threshold for its scale (the profile has none yet) the judge keeps its own prompt
+    separate, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", shared_judge=True)
+    assert not separate.shares_judge_prompt and separate.judge_min == 0.8
+    separate.answer(QUESTION)
+    assert gen.judged[0][0]["content"] == JUDGE_SYSTEM
 
 
 def test_judge_threshold_comes_from_the_profile_unless_set(one_report):
