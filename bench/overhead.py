@@ -67,7 +67,7 @@ def run(profile: str = "default", reps: int = 3, log=print) -> tuple[list[Table]
 
     def messages_for(q):
         r = answerer.retriever.search(q, cfg.top_k)
-        ctx = select_context(r.hits, q, cfg.context_chars, cfg.passage_chars)
+        ctx = select_context(r.hits, q, cfg.context_chars, cfg.passage_chars, cfg.factual_context_chars)
         return build_messages(q, ctx, spec.examples)
 
     target, primer = messages_for(QUESTION), messages_for(PRIMER)

@@ -119,7 +119,8 @@ class Answerer:
         yield Event("retrieved", retrieval)
         reports = self.retriever.version.reports
         labelled = len(reports) > 1  # several reports: every passage says whose it is
-        context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars)
+        context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars,
+                                  self.config.factual_context_chars)
                    if retrieval.relevant else [])
         raw = REFUSAL
         checks: dict = {}

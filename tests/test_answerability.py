@@ -50,3 +50,18 @@ def test_the_passage_holding_the_answer_is_read_first_whatever_its_rank():
     context = select_context(hits, "全市聘任了多少名法治副校长？", 2000, 400)
     assert [c.n for c in context] == [1, 2, 3, 4] and context[0].hit.rank == 4
     assert [c.hit.rank for c in context[1:]] == [1, 2, 3]  # the rest keep their retrieval order
+
+
+def test_a_factual_question_reads_a_smaller_context_than_a_list_or_plan():
+    """Every character is read at ~37 tokens/s: a how-many question gets the best few clauses."""
+    from rag.prompting import is_factual, select_context
+
+    assert all(map(is_factual, ["全市聘任了多少名法治副校长？", "平台叫什么名字？", "在全省排第几？", "是否全覆盖？"]))
+    assert not any(map(is_factual, ["2025年有哪些工作安排？", "如何推进依法治校？", "双随机抽查了哪几类学校？"]))
+    texts = [f"第{i}项工作:全年组织活动{i}次,覆盖学校{i * 10}所,参与师生{i * 100}人次,形成典型案例若干。" for i in range(1, 9)]
+    hits = [Hit(Passage(f"p{i}", "doc", "t", "", t, 0, len(t), ()), 1.0 - i / 10, 0.5, 1.0, i + 1)
+            for i, t in enumerate(texts)]
+    factual = select_context(hits, "全年组织了多少次活动？", 600, 200, 100)
+    listing = select_context(hits, "全年组织了哪些活动？", 600, 200, 100)
+    assert sum(len(c.excerpt) for c in factual) <= 100 < sum(len(c.excerpt) for c in listing)
+    assert len(select_context(hits, "全年组织了多少次活动？", 600, 200)) == len(listing)  # 0: one budget for all
