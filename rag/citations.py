@@ -322,8 +322,10 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     indexed reports (their names are not what a clause is about); when there are several, what is
     kept is attributed to its reports."""
     text = _TRAILING_MARKERS.sub(r"\2\1", normalize_markers(raw.strip(), len(passages)))  # "…。[1]" → "…[1]。"
-    if is_refusal(text) or (question and is_echo(text, question, passages)):
+    if is_refusal(text):
         return Checked(REFUSAL, True, [], [])
+    if question and is_echo(text, question, passages):
+        return Checked(REFUSAL, True, [], [], echoed=True)
     text = cite_sentences(text, passages)
     names = report_names(reports)
     answer, several = text, len(reports or {}) > 1
@@ -375,14 +377,16 @@ def states_count(sentence: str, question: str, names: list[str], share: float) -
 
 def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[Passage], scores: list[float],
                    question: str, reports: dict[str, ReportInfo] | None = None) -> Checked:
-    """When the model's figures were withheld (misread clause, unsupported, another report's), the
-    report's own best sentence instead of a refusal, if it clearly answers the question: it was
+    """When the model's figures were withheld (misread clause, unsupported, another report's) or it
+    only restated the question (the judge having found an answer in the passages), the report's own
+    best sentence instead of a refusal, if it clearly answers the question: it was
     shown to the model, carries MIN_SUBJECT_IN_SENTENCE of what the question asks about and, for a
     how-many question, states a figure of what is counted in a stretch carrying
     MIN_SUBJECT_IN_STRETCH of it. Shown as "报告原文：…[n]" (with several reports, whose: "澄州市教育局
     2024年度报告原文：…"): what the report says, verbatim."""
     if not (checked.refused and evidence is not None and evidence.passage in passages
-            and (checked.unsupported_numbers or checked.wrong_clause_numbers or checked.wrong_report_numbers)):
+            and (checked.unsupported_numbers or checked.wrong_clause_numbers or checked.wrong_report_numbers
+                 or checked.echoed)):
         return checked
     names = report_names(reports)
     asked, sentence = subject(question, names), evidence.text

@@ -206,6 +206,7 @@ class Checked:
     unsupported_numbers: list[str]
     wrong_report_numbers: list[str] = field(default_factory=list)  # held only by a report the question did not ask about
     wrong_clause_numbers: list[str] = field(default_factory=list)  # taken from a clause about something else (dropped)
+    echoed: bool = False  # refused because the model only restated the question
 
 
 @dataclass

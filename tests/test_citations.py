@@ -168,6 +168,13 @@ def test_a_withheld_figure_gives_way_to_the_reports_own_sentence():
     refused = check_answer("组织机关干部参加法治培训9次[1]。", [other], [1.0], asked)
     assert refused.refused
     assert quote_evidence(refused, Evidence(other, other.text, 0, len(other.text), 1.0), [other], [1.0], asked) is refused
+    # a model that only restated the question gets the sentence too
+    reviews = _p("全年审查重大决策1件、行政规范性文件3件、行政机关合同127件。")
+    asked = "审查了几件重大决策和几件行政规范性文件？"
+    echo = check_answer("审查了几件重大决策和几件行政规范性文件[1]。", [reviews], [1.0], asked)
+    assert echo.refused and echo.echoed
+    found = quote_evidence(echo, Evidence(reviews, reviews.text, 0, len(reviews.text), 2.0), [reviews], [1.0], asked)
+    assert not found.refused and "重大决策1件、行政规范性文件3件" in found.text
     # nor is a model refusal or an answer that was shown: only withheld figures are replaced
     assert quote_evidence(check_answer(REFUSAL, [SEVERAL_COUNTS], [1.0], question), evidence, [SEVERAL_COUNTS],
                           [1.0], question).text == REFUSAL
