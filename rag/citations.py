@@ -20,9 +20,10 @@ from .scoping import aliases, mentions
 from .textnorm import HAN, MARKER, asked_counter, bigrams, cn_digits, counted, figures, normalize, sentences
 
 _ANY_MARKER = re.compile(r"[\[【［]\s*((?:\d{1,2}\s*[,，、]\s*)*\d{1,2})\s*[\]】］]")
-_REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
+_REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的资料)?(?:中|里)?[，,]?(?:并)?(?:没有|未|无)(?:找到|提及|提到|涉及|包含|相关)"
                            r"|没有找到与该问题相关|无法(?:回答|确定|找到)|未提供相关|没有提供相关")
 _TRAILING_MARKERS = re.compile(r"([。！？!?；;])((?:\[\d{1,2}\])+)")
+_NEGATION = re.compile(r"没有|未|无|不")
 MIN_OVERLAP = 0.35
 MIN_NEW_BIGRAMS = 4
 MIN_NEW_NAME = 3  # characters in a row that the question lacks and a passage has
@@ -325,7 +326,8 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     if is_refusal(text):
         return Checked(REFUSAL, True, [], [])
     if question and is_echo(text, question, passages):
-        return Checked(REFUSAL, True, [], [], echoed=True)
+        # a restated question, or a refusal in other words ("资料没有说明…"): only the first is echoed
+        return Checked(REFUSAL, True, [], [], echoed=not _NEGATION.search(text))
     text = cite_sentences(text, passages)
     names = report_names(reports)
     answer, several = text, len(reports or {}) > 1
