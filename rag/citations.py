@@ -171,6 +171,7 @@ _ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条
                      r"|其中|它们|它|这些|这个|该|已经|分别|了|的|是|有|都|还|又|[，,。？?！!：:“”\"'《》（）()]")
 # a body referred to, not named ("市教育局", "区政府"): whose figure, not what it counts
 _BODY = re.compile(r"[省市区县]?(?:教育局|人民政府|政府)")
+_HOW_MANY = re.compile(r"多少|(?<!哪)几")
 MIN_CLAUSE_OVERLAP = 0.4
 MIN_CHAR_OVERLAP = 0.6
 _FUNCTION_CHARS = set("了的是在有和与及其已经共计为将对把被所")
@@ -246,6 +247,10 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
     wrong = []
     asked = subject(question, names)
     counter = asked_counter(question)
+    if not counter and _HOW_MANY.search(question):
+        # "总数是多少？" names no counter: the one figure the sentence gives says what it counts
+        found = [c for f, c in counted(sentence) if not YEAR.fullmatch(f)]
+        counter = found[0] if len(found) == 1 else ""
     stated = set(figures(answer or sentence))
     if len({f for f, c in counted(sentence) if c == counter}) > 1:
         counter = ""

@@ -147,6 +147,10 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     assert checked.refused and checked.wrong_clause_numbers == ["9"]
     same = check_answer("领导班子集体学法9次[1]。", [passage, plans], [1.0, 0.9], "领导班子一共集体学法几次？")
     assert not same.refused
+    # "总数是多少" names no counter: the figure's own (名) is what is counted
+    care = _p("全市共设立1385个托管服务点,惠及17.8万名少年儿童;全市义务教育阶段学校午休覆盖率40.4%。")
+    total = check_answer("全市义务教育阶段在校学生总数是17.8万名[1]。", [care], [1.0], "全市义务教育阶段在校学生总数是多少？")
+    assert total.refused and total.wrong_clause_numbers == ["17.8万"]
     # a question in its own words (一起学了几回法律) is the judge's to decide, not word matching's
     paraphrase = check_answer("领导们一起学了9回法律[1]。", [passage], [1.0], "教育局的领导们一年里一起学了几回法律？")
     assert not paraphrase.refused
