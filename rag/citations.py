@@ -382,6 +382,21 @@ def states_count(sentence: str, question: str, names: list[str], share: float) -
         for text, found in stretches(sentence) for _, c in found)
 
 
+def _counting_part(sentence: str, question: str, names: list[str]) -> str:
+    """The part of a sentence that answers a how-many question, verbatim: from the first to the last
+    stretch stating a figure of what is counted with MIN_SUBJECT_IN_STRETCH of the question's words
+    ("连续4年开展甲,连续9年开展乙,连续11年开展丙", asked about 丙: only 丙's stretch, so another
+    activity's count is not shown beside it)."""
+    asked, counter = subject(question, names), asked_counter(question)
+    spans, at = [], 0
+    for text, found in stretches(sentence):
+        start = sentence.find(text, at)
+        at = start + len(text)
+        if any(c == counter for _, c in found) and len(asked & _words(text, names)) >= MIN_SUBJECT_IN_STRETCH * len(asked):
+            spans.append((start, at))
+    return sentence[spans[0][0]:spans[-1][1]] if spans else sentence
+
+
 def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[Passage], scores: list[float],
                    question: str, reports: dict[str, ReportInfo] | None = None) -> Checked:
     """When the model's figures were withheld (misread clause, unsupported, another report's) or it
@@ -399,12 +414,14 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
     asked, sentence = subject(question, names), evidence.text
     if len(asked) < 2 or len(asked & _words(sentence, names)) < MIN_SUBJECT_IN_SENTENCE * len(asked):
         return checked
-    if asked_counter(question) and not states_count(sentence, question, names, MIN_SUBJECT_IN_STRETCH):
-        return checked
+    if asked_counter(question):
+        if not states_count(sentence, question, names, MIN_SUBJECT_IN_STRETCH):
+            return checked
+        sentence = _counting_part(sentence, question, names)
     n = passages.index(evidence.passage) + 1
     owner = (reports or {}).get(evidence.passage.doc_id)
     source = report_name(owner) if len(reports or {}) > 1 and owner and (owner.body or owner.place) else "报告"
-    text = f"{source}原文：{sentence.rstrip('。！？!?；;，, ')}[{n}]。"
+    text = f"{source}原文：{sentence.rstrip('。！？!?；;，,、 ')}[{n}]。"
     return replace(checked, text=text, refused=False, citations=[Citation(n, passages[n - 1], scores[n - 1])])
 
 

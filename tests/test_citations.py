@@ -164,7 +164,8 @@ def test_a_withheld_figure_gives_way_to_the_reports_own_sentence():
     withheld = check_answer("青少年模拟法庭比赛已连续开展9年[1]。", [SEVERAL_COUNTS], [1.0], question)
     evidence = Evidence(SEVERAL_COUNTS, SEVERAL_COUNTS.text, 0, len(SEVERAL_COUNTS.text), 3.0)
     quoted = quote_evidence(withheld, evidence, [SEVERAL_COUNTS], [1.0], question)
-    assert not quoted.refused and quoted.text == f"报告原文：{SEVERAL_COUNTS.text[:-1]}[1]。"
+    # only the part that counts what was asked: 9 and 4 belong to the other activities
+    assert not quoted.refused and quoted.text == "报告原文：连续11年开展青少年模拟法庭比赛[1]。"
     assert quoted.wrong_clause_numbers == ["9"] and [c.n for c in quoted.citations] == [1]
     # a sentence that does not count what is asked is no answer: the refusal stands
     other = _p("全年组织领导班子集体学法9次,开展习近平法治思想专题研讨5次。")
