@@ -159,7 +159,7 @@ class Answerer:
         checked = check_answer(raw, shown, scores, asked, scope.doc_ids if scope.restricted else None, reports)
         quoted = quote_evidence(checked, evidence, shown, scores, asked, reports)
         if quoted is not checked:
-            checks["quoted"] = True  # the model's figures were withheld: the report's sentence instead
+            checks["quoted"] = True  # figures withheld or the question restated: the report's sentence instead
             checked = quoted
         if checked.wrong_report_numbers:
             checks["wrong_report"] = checked.wrong_report_numbers

@@ -373,27 +373,33 @@ def report_names(reports: dict[str, ReportInfo] | None) -> list[str]:
     return sorted({a for info in (reports or {}).values() for a in aliases(info)}, key=len, reverse=True)
 
 
-def states_count(sentence: str, question: str, names: list[str], share: float) -> bool:
-    """Whether a sentence answers a how-many question: a stretch of it states a figure of what the
-    question counts (名, 件) and carries `share` of what the question asks about."""
+def _counting_spans(sentence: str, question: str, names: list[str], share: float) -> list[tuple[int, int]]:
+    """Where a sentence answers a how-many question: the spans of its stretches that state a figure
+    of what the question counts (名, 件) and carry `share` of what the question asks about."""
     asked, counter = subject(question, names), asked_counter(question)
-    return bool(counter) and len(asked) >= 2 and any(
-        c == counter and len(asked & _words(text, names)) >= share * len(asked)
-        for text, found in stretches(sentence) for _, c in found)
+    if not counter or len(asked) < 2:
+        return []
+    spans, at = [], 0
+    for text, found in stretches(sentence):
+        start = sentence.find(text, at)
+        if start < 0:  # not verbatim (never expected): no span to point at
+            return []
+        at = start + len(text)
+        if any(c == counter for _, c in found) and len(asked & _words(text, names)) >= share * len(asked):
+            spans.append((start, at))
+    return spans
+
+
+def states_count(sentence: str, question: str, names: list[str], share: float) -> bool:
+    """Whether a sentence answers a how-many question (`_counting_spans`)."""
+    return bool(_counting_spans(sentence, question, names, share))
 
 
 def _counting_part(sentence: str, question: str, names: list[str]) -> str:
     """The part of a sentence that answers a how-many question, verbatim: from the first to the last
-    stretch stating a figure of what is counted with MIN_SUBJECT_IN_STRETCH of the question's words
-    ("连续4年开展甲,连续9年开展乙,连续11年开展丙", asked about 丙: only 丙's stretch, so another
-    activity's count is not shown beside it)."""
-    asked, counter = subject(question, names), asked_counter(question)
-    spans, at = [], 0
-    for text, found in stretches(sentence):
-        start = sentence.find(text, at)
-        at = start + len(text)
-        if any(c == counter for _, c in found) and len(asked & _words(text, names)) >= MIN_SUBJECT_IN_STRETCH * len(asked):
-            spans.append((start, at))
+    counting stretch ("连续4年开展甲,连续9年开展乙,连续11年开展丙", asked about 丙: only 丙's stretch,
+    so another activity's count is not shown beside it)."""
+    spans = _counting_spans(sentence, question, names, MIN_SUBJECT_IN_STRETCH)
     return sentence[spans[0][0]:spans[-1][1]] if spans else sentence
 
 
