@@ -29,8 +29,10 @@ def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", normalize(text)).lower()
 
 
-def missing_constraints(question: str, context: list[ContextItem]) -> list[str]:
-    """Years, place names and quoted names the question asks about that no passage (or its report) mentions."""
+def missing_constraints(question: str, context: list[ContextItem], quoted: bool = True) -> list[str]:
+    """Years, place names and quoted names the question asks about that no passage (or its report)
+    mentions. `quoted=False`: the question is the model's translation, whose quotes hold the model's
+    own wording ("four mandatory checks" → “强制性检查” for the report's “四必查”), not a copied name."""
     text = normalize(" ".join(f"{c.hit.passage.title} {c.hit.passage.scope} {c.hit.passage.path} {c.hit.passage.text}"
                               for c in context))
     q = normalize(question)
@@ -42,7 +44,7 @@ def missing_constraints(question: str, context: list[ContextItem]) -> list[str]:
             if stem and stem not in text:
                 missing.append(word)
     squeezed = _squeezed(text)
-    missing += [f"“{name}”" for groups in _QUOTED.findall(q) for name in groups
+    missing += [f"“{name}”" for groups in (_QUOTED.findall(q) if quoted else []) for name in groups
                 if HAN.search(name) and _squeezed(name) not in squeezed]
     return missing
 

@@ -172,6 +172,8 @@ _ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条
 # a body referred to, not named ("市教育局", "区政府"): whose figure, not what it counts
 _BODY = re.compile(r"[省市区县]?(?:教育局|人民政府|政府)")
 _HOW_MANY = re.compile(r"多少|(?<!哪)几")
+# the level a figure is counted at: the province's count is not the city's, the national contest not the provincial
+_LEVEL = re.compile(r"全(?:国|省|市|区|县)")
 MIN_CLAUSE_OVERLAP = 0.4
 MIN_CHAR_OVERLAP = 0.6
 _FUNCTION_CHARS = set("了的是在有和与及其已经共计为将对把被所")
@@ -200,6 +202,22 @@ def _says(sentence: str, clause: str, names: list[str], echoed: set[str] = froze
     theirs = _words(sentence, names)
     return (not words or len(words & theirs) >= MIN_CLAUSE_OVERLAP * len(words)
             or len(chars & {c for w in theirs for c in w}) >= MIN_CHAR_OVERLAP * len(chars))
+
+
+def subject_share(sentence: str, question: str, names: list[str]) -> float:
+    """The share of what a question asks about (`subject`) that a sentence says in its words."""
+    asked = subject(question, names)
+    return len(asked & _words(sentence, names)) / len(asked) if asked else 0.0
+
+
+def other_level(figure: str, held: list[str], question: str) -> bool:
+    """The question asks at one level (全国比赛) and every clause of `held` stating the figure names
+    another level and not the question's ("今年在全省比赛中获…一等奖4人")."""
+    asked = set(_LEVEL.findall(question))
+    if not asked:
+        return False
+    clauses = [c for s in held for c in _CLAUSE.findall(s) if figure in figures(c)]
+    return bool(clauses) and all(set(_LEVEL.findall(c)) and not set(_LEVEL.findall(c)) & asked for c in clauses)
 
 
 def subject(question: str, names: list[str]) -> set[str]:
@@ -267,10 +285,10 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
             held = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
             if not held:
                 continue  # no cited passage holds it: unsupported, reported as such
-            if not any(_says(c, clause, names, echoed) for c in held):
+            if not any(_says(c, clause, names, echoed) for c in held) or other_level(figure, held, question):
                 wrong.append(figure)
                 continue
-            if len(asked) < 2 or counts != counter or not in_report_words:
+            if len(asked) < 2 or not counter or counts != counter or not in_report_words:
                 continue  # the question does not ask, in the report's words, how many of what this counts
             own = [asked & _words(text, names) for text, fs in theirs if any(f == figure for f, _ in fs)]
             in_sentence = max(len(asked & _words(c, names)) for c in held)
@@ -289,16 +307,16 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
 
 
 def _repoint(sentence: str, cited: list[Passage], passages: list[Passage], names: list[str],
-             question: str, answer: str) -> tuple[str, list[Passage]]:
+             question: str, answer: str, rivals: list[Passage]) -> tuple[str, list[Passage]]:
     """A sentence whose figures its cited passages hold only in other clauses, but another passage
     shown to the model states in a matching clause, cites that passage: the claim is supported,
-    only the marker was wrong."""
+    only the marker was wrong. `rivals`: the passages whose clauses may answer better (`wrong_clause`)."""
     claimed = set(figures(sentence))
-    if not claimed or not wrong_clause(sentence, cited, names, question, answer, passages):
+    if not claimed or not wrong_clause(sentence, cited, names, question, answer, rivals):
         return sentence, cited
     for i, p in enumerate(passages):
         if (p not in cited and claimed <= passage_figures(p)
-                and not wrong_clause(sentence, [p], names, question, answer, passages)):
+                and not wrong_clause(sentence, [p], names, question, answer, rivals)):
             bare = MARKER.sub("", sentence)
             body = bare.rstrip("。！？!?；;\n ")
             return body + f"[{i + 1}]" + bare[len(body):], [p]
@@ -317,7 +335,8 @@ def _keep(sentence: str, bad: set[str]) -> str:
 
 
 def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "",
-                 scope: frozenset[str] | None = None, reports: dict[str, ReportInfo] | None = None) -> Checked:
+                 scope: frozenset[str] | None = None, reports: dict[str, ReportInfo] | None = None,
+                 retrieved: list[Passage] | None = None) -> Checked:
     """The answer as shown to people, with its citations and the figures it was not allowed to show.
 
     Each sentence is judged on its own, and a clause is kept only if every figure in it comes
@@ -326,7 +345,8 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     under another body's name (`misattributed`). A figure that fails is never shown as fact: its
     clause goes, and an answer with nothing true left is a refusal. `reports`: the identities of the
     indexed reports (their names are not what a clause is about); when there are several, what is
-    kept is attributed to its reports."""
+    kept is attributed to its reports. `retrieved`: every passage found for the question (default:
+    those shown), where a rival clause may be that a short context left out."""
     text = _TRAILING_MARKERS.sub(r"\2\1", normalize_markers(raw.strip(), len(passages)))  # "…。[1]" → "…[1]。"
     if is_refusal(text):
         return Checked(REFUSAL, True, [], [])
@@ -335,13 +355,14 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
         return Checked(REFUSAL, True, [], [], echoed=not _NEGATION.search(text))
     text = cite_sentences(text, passages)
     names = report_names(reports)
+    rivals = passages + [p for p in retrieved or [] if p not in passages]
     answer, several = text, len(reports or {}) > 1
     kept, unsupported, wrong, misread = [], [], [], []
     for sentence in sentences(text):
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
-        sentence, cited = _repoint(sentence, cited, passages, names, question, answer)
+        sentence, cited = _repoint(sentence, cited, passages, names, question, answer, rivals)
         held = set().union(*(passage_figures(p) for p in cited)) if cited else set()
-        misread_here = wrong_clause(sentence, cited, names, question, answer, passages)
+        misread_here = wrong_clause(sentence, cited, names, question, answer, rivals)
         unsupported_here = [f for f in figures(sentence) if f not in held]
         wrong_here = misattributed(sentence, passages, reports) if several else []
         if scope is not None:
@@ -424,6 +445,8 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
         if not states_count(sentence, question, names, MIN_SUBJECT_IN_STRETCH):
             return checked
         sentence = _counting_part(sentence, question, names)
+    if any(other_level(f, [evidence.text], question) for f in figures(sentence)):
+        return checked  # the report counts it at another level than asked
     n = passages.index(evidence.passage) + 1
     owner = (reports or {}).get(evidence.passage.doc_id)
     source = report_name(owner) if len(reports or {}) > 1 and owner and (owner.body or owner.place) else "报告"

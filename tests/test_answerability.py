@@ -35,6 +35,8 @@ def test_a_quoted_name_no_passage_mentions_is_missing():
     assert missing_constraints("「清膳E家」覆盖了多少所学校？", ctx) == []
     assert missing_constraints("“学宪法讲宪法”活动有多少人参加？", ctx) == []
     assert missing_constraints('What is the "lie-down nap" rate?', ctx) == []
+    # the model's translation quotes its own wording, which the report need not use
+    assert missing_constraints("2025年规范性文件发布前必须通过的“四项强制性检查”是什么？", ctx, quoted=False) == ["2025年"]
 
 
 def test_the_passage_holding_the_answer_is_read_first_whatever_its_rank():

@@ -139,6 +139,26 @@ def test_a_figure_from_the_neighbouring_clause_is_not_the_answer():
     assert not listing.refused and listing.wrong_clause_numbers == []
 
 
+def test_a_rival_clause_counts_even_when_a_short_context_left_its_passage_out():
+    # the model read only the first passage; retrieval also found the one that counts 重大决策
+    shown = _p("深化行政执法改革,全年开展重大行政决策合法性审查培训5次。")
+    left_out = _p("健全重大行政决策程序制度,全年审查重大决策4件、行政规范性文件2件。")
+    question = "全年审查了多少件重大决策？"
+    answer = "全年审查重大决策5件[1]。"
+    assert not check_answer(answer, [shown], [1.0], question).refused  # nothing in sight says otherwise
+    checked = check_answer(answer, [shown], [1.0], question, retrieved=[shown, left_out])
+    assert checked.refused and checked.wrong_clause_numbers == ["5"]
+
+
+def test_a_date_asked_for_is_no_count():
+    header = _p("来源:澄州市教育局法规科  发布日期:2025-03-11 10:20  浏览次数:")
+    summary = _p("这份报告总结了全年法治政府建设工作,部署下一年度法治政府建设各项工作。")
+    question = "这份法治政府建设报告是哪个部门发布的，发布日期是哪天？"
+    checked = check_answer("这份法治政府建设报告是澄州市教育局发布的，发布日期是2025-03-11 10:20[1]。", [header, summary],
+                           [1.0, 0.9], question)
+    assert not checked.refused and "2025-03-11 10:20" in checked.text and checked.wrong_clause_numbers == []
+
+
 def test_a_count_of_something_else_does_not_answer_how_many():
     # asked about 集中学法 of 机关干部; the passage only counts the leaders' 集体学法
     passage = _p("全年组织领导班子集体学法9次,开展习近平法治思想专题研讨5次。")
@@ -154,6 +174,22 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     # a question in its own words (一起学了几回法律) is the judge's to decide, not word matching's
     paraphrase = check_answer("领导们一起学了9回法律[1]。", [passage], [1.0], "教育局的领导们一年里一起学了几回法律？")
     assert not paraphrase.refused
+
+
+def test_a_figure_counted_at_another_level_is_not_the_answer():
+    from rag.citations import quote_evidence
+    from rag.schema import Evidence
+
+    # asked about the national contest; the report counts prizes of the provincial one
+    contest = _p("我区学生在全国全省演讲比赛中屡获佳绩,今年在全省比赛中获特等奖2人、一等奖6人;连续7年举办读书节。")
+    asked = "今年我区学生在全国演讲比赛中获得了几个一等奖？"
+    checked = check_answer("今年我区学生在全国演讲比赛中获特等奖2人、一等奖6人[1]。", [contest], [1.0], asked)
+    assert checked.refused and set(checked.wrong_clause_numbers) == {"2", "6"}
+    evidence = Evidence(contest, contest.text, 0, len(contest.text), 3.0)
+    assert quote_evidence(checked, evidence, [contest], [1.0], asked) is checked  # nor quoted as its answer
+    # asked at the report's own level, the same figure is the answer
+    right = check_answer("今年在全省比赛中获一等奖6人[1]。", [contest], [1.0], "今年在全省演讲比赛中获得了几个一等奖？")
+    assert not right.refused and "6人" in right.text
 
 
 def test_a_withheld_figure_gives_way_to_the_reports_own_sentence():

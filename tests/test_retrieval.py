@@ -65,3 +65,26 @@ def test_hits_carry_paths_scores_and_offsets(lite_config, seed_path):
 def test_index_from_another_embedder_is_refused(lite_config, default_config):
     with pytest.raises(IndexMissing, match="embedder"):
         Retriever(lite_config.index_dir, get_embedder(default_config), 0.2)
+
+
+ENGLISH = [
+    ("How many rule-of-law vice principals were appointed across the city?", "1237名法治副校长"),
+    ("How many administrative contracts were reviewed?", "行政机关合同127件"),
+    ("How many summer childcare service points were set up?", "1385个"),
+]
+
+
+@pytest.mark.slow
+def test_an_english_question_shows_the_reports_sentence_before_the_model_translates(default_config):
+    """The embedder is multilingual: the evidence comes from the English words, before any model call."""
+    from fakes import ScriptedGenerator
+
+    from rag.answering import Answerer
+
+    retriever = _retriever(default_config)
+    for question, needle in ENGLISH:
+        generator = ScriptedGenerator(["无关的译文"])
+        answerer = Answerer(default_config, retriever, generator)
+        first = next(answerer.stream(question))
+        assert first.kind == "evidence" and needle in first.data.text, (question, first)
+        assert generator.streamed == []  # the translation has not started yet
