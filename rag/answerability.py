@@ -50,14 +50,16 @@ def missing_constraints(question: str, context: list[ContextItem], quoted: bool 
 
 
 def judge(generator: Generator, question: str, context: list[ContextItem], labelled: bool = False,
-          tries: int = 2) -> float:
-    """The best judge score over the first `tries` passages (stops at the first clear yes).
-    `labelled`: the excerpt is shown with its report's label, so the judge sees whose figure it is."""
+          tries: int = 2, enough: float = 2.5) -> float:
+    """The best judge score over the first `tries` passages, stopping at the first that reaches
+    `enough` (the refusal threshold: a higher score of the next passage would change nothing, and
+    each passage costs ~2 s on 2 cores). `labelled`: the excerpt is shown with its report's label,
+    so the judge sees whose figure it is."""
     best = float("-inf")
     for item in context[:tries]:
         owner = f"【{item.hit.passage.scope}】" if labelled and item.hit.passage.scope else ""
         best = max(best, generator.yes_no(judge_messages(question, owner + item.excerpt)))
-        if best > 2.5:  # a clear yes: no need to ask about the next passage
+        if best >= enough:
             break
     return best
 

@@ -154,7 +154,7 @@ class Answerer:
         elif context and self.generator is not None and judge_min is not None:
             t1 = time.perf_counter()
             score = (judge_shared(self.generator, messages) if self.shares_judge_prompt
-                     else judge(self.generator, asked, context, labelled))
+                     else judge(self.generator, asked, context, labelled, enough=judge_min))
             checks["judge"] = round(score, 3)
             timings["judge"] = (time.perf_counter() - t1) * 1000
             if checks["judge"] < judge_min:

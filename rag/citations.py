@@ -210,13 +210,15 @@ def subject_share(sentence: str, question: str, names: list[str]) -> float:
     return len(asked & _words(sentence, names)) / len(asked) if asked else 0.0
 
 
-def other_level(figure: str, held: list[str], question: str) -> bool:
-    """The question asks at one level (全国比赛) and every clause of `held` stating the figure names
-    another level and not the question's ("今年在全省比赛中获…一等奖4人")."""
+def other_level(figure: str, counts: str, held: list[str], question: str) -> bool:
+    """The question asks at one level (全国比赛) and every clause of `held` stating the figure (with
+    the same counter, when one states it so: 4人, not 连续4年) names another level and not the
+    question's ("今年在全省比赛中获…一等奖4人")."""
     asked = set(_LEVEL.findall(question))
     if not asked:
         return False
     clauses = [c for s in held for c in _CLAUSE.findall(s) if figure in figures(c)]
+    clauses = [c for c in clauses if (figure, counts) in counted(c)] or clauses
     return bool(clauses) and all(set(_LEVEL.findall(c)) and not set(_LEVEL.findall(c)) & asked for c in clauses)
 
 
@@ -260,8 +262,9 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
       ones) may carry the question's subject better, with a figure that counts the same kind of
       thing and that the answer does not state: asked about 丙, "连续9年" is 乙's figure when a
       passage says "连续11年开展丙" (another report's figure for the same thing is no rival).
-    The last two hold for a sentence stating one figure of what the question counts (one listing
-    several, "甲4年，乙9年，丙11年", answers another kind of question)."""
+    The last holds for a sentence stating one figure of what the question counts (one listing
+    several, "甲4年，乙9年，丙11年", answers another kind of question).
+    - asked at one level (全国), a figure the report counts only at another (全省) (`other_level`)."""
     wrong = []
     asked = subject(question, names)
     counter = asked_counter(question)
@@ -270,8 +273,9 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
         found = [c for f, c in counted(sentence) if not YEAR.fullmatch(f)]
         counter = found[0] if len(found) == 1 else ""
     stated = set(figures(answer or sentence))
-    if len({f for f, c in counted(sentence) if c == counter}) > 1:
-        counter = ""
+    # a sentence stating several figures of what is counted lists them: each must still come from a
+    # stretch about what is asked, but another stretch's figure is no rival (it may be the next item)
+    listing = len({f for f, c in counted(sentence) if c == counter}) > 1
     theirs = [st for p in cited for st in stretches(p.text)]
     owners = set().union(*(p.doc_ids for p in cited)) if cited else set()
     # the same report's other stretches: another report's figure for the same thing is no rival
@@ -285,7 +289,7 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
             held = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
             if not held:
                 continue  # no cited passage holds it: unsupported, reported as such
-            if not any(_says(c, clause, names, echoed) for c in held) or other_level(figure, held, question):
+            if not any(_says(c, clause, names, echoed) for c in held) or other_level(figure, counts, held, question):
                 wrong.append(figure)
                 continue
             if len(asked) < 2 or not counter or counts != counter or not in_report_words:
@@ -297,7 +301,7 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
                 wrong.append(figure)
                 continue
             best = max(own, key=len, default=set())
-            for text, fs in seen:
+            for text, fs in ([] if listing else seen):
                 carries = asked & _words(text, names)
                 rivals = [f for f, c in fs if c == counts and f != figure and f not in stated]
                 if rivals and carries > best and len(carries) >= MIN_SUBJECT * len(asked):
@@ -445,7 +449,7 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
         if not states_count(sentence, question, names, MIN_SUBJECT_IN_STRETCH):
             return checked
         sentence = _counting_part(sentence, question, names)
-    if any(other_level(f, [evidence.text], question) for f in figures(sentence)):
+    if any(other_level(f, c, [evidence.text], question) for f, c in counted(sentence)):
         return checked  # the report counts it at another level than asked
     n = passages.index(evidence.passage) + 1
     owner = (reports or {}).get(evidence.passage.doc_id)

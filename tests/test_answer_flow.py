@@ -109,6 +109,8 @@ def test_the_judge_threshold_refuses_below_and_answers_above(one_report, score, 
     a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", judge_score=score, judge_min=1.0)
     ans = a.answer(PARAPHRASE)
     assert ans.refused is refused and ans.checks["judge"] == score
+    # a passage at the threshold settles it; below it, the next passage is judged too
+    assert len(gen.judged) == (2 if refused else 1)
     if refused:
         assert ans.text == REFUSAL and ans.citations == [] and gen.streamed == []  # the model never answers
         assert ans.hits  # the closest passages are still there to show

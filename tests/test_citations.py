@@ -159,6 +159,20 @@ def test_a_date_asked_for_is_no_count():
     assert not checked.refused and "2025-03-11 10:20" in checked.text and checked.wrong_clause_numbers == []
 
 
+def test_figures_listed_from_a_clause_about_something_else_are_not_the_answer():
+    # asked how many 执法人员 were trained; the model lists two 名 counts of background checks
+    checks = _p("完成7386名拟聘用教职工准入和12万余名在职教职工无犯罪记录查询工作。")
+    plans = _p("加强教育系统执法人员业务培训,提高执法能力和水平。")
+    question = "2024年教育系统一共培训了多少名行政执法人员？"
+    checked = check_answer("2024年教育系统一共培训了7386名拟聘用教职工准入和12万余名在职教职工[1]。", [checks, plans],
+                           [1.0, 0.9], question)
+    assert checked.refused and set(checked.wrong_clause_numbers) == {"7386", "12万"}
+    # the same two figures, asked about in the report's words, are its answer
+    right = check_answer("完成7386名拟聘用教职工准入和12万余名在职教职工无犯罪记录查询[1]。", [checks, plans], [1.0, 0.9],
+                         "完成了多少名拟聘用教职工准入和在职教职工无犯罪记录查询？")
+    assert not right.refused and right.wrong_clause_numbers == []
+
+
 def test_a_count_of_something_else_does_not_answer_how_many():
     # asked about 集中学法 of 机关干部; the passage only counts the leaders' 集体学法
     passage = _p("全年组织领导班子集体学法9次,开展习近平法治思想专题研讨5次。")
@@ -181,7 +195,8 @@ def test_a_figure_counted_at_another_level_is_not_the_answer():
     from rag.schema import Evidence
 
     # asked about the national contest; the report counts prizes of the provincial one
-    contest = _p("我区学生在全国全省演讲比赛中屡获佳绩,今年在全省比赛中获特等奖2人、一等奖6人;连续7年举办读书节。")
+    # (6 is also 连续6年 of a clause with no level: what the figure counts tells the clauses apart)
+    contest = _p("连续6年开展演讲活动,我区学生在全国全省演讲比赛中屡获佳绩,今年在全省比赛中获特等奖2人、一等奖6人。")
     asked = "今年我区学生在全国演讲比赛中获得了几个一等奖？"
     checked = check_answer("今年我区学生在全国演讲比赛中获特等奖2人、一等奖6人[1]。", [contest], [1.0], asked)
     assert checked.refused and set(checked.wrong_clause_numbers) == {"2", "6"}
