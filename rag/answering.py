@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from .answerability import judge, judge_shared, missing_constraints
-from .citations import check_answer, quote_evidence, report_names, states_count, subject, subject_share
+from .citations import MIN_SUBJECT_STATED, check_answer, quote_evidence, report_names, states_count, subject, subject_share
 from .config import Config
 from .errors import BadInput
 from .evidence import best_evidence, by_meaning
@@ -44,9 +44,6 @@ def is_foreign(text: str) -> bool:
     return not HAN.search(text) and letters >= max(6, 0.5 * len(text.replace(" ", "")))
 
 
-# the judge (a 1.5B) misses plain counts ("行政机关合同127件" for "审查了多少件行政机关合同"): a
-# sentence stating a figure of what is counted, in this share of the question's own words, overrules it
-MIN_SUBJECT_STATED = 0.8
 # The judge is not asked (2–3 s on 2 cores) when the best sentence of a passage the model reads
 # carries this share of the question's words, of at least MIN_PLAIN_SUBJECT of them: on both eval
 # sets no unanswerable question reached it but one, whose figure is another level's (全省 for 全国),
@@ -159,6 +156,7 @@ class Answerer:
             timings["judge"] = (time.perf_counter() - t1) * 1000
             if checks["judge"] < judge_min:
                 if evidence is not None and states_count(evidence.text, asked, names, MIN_SUBJECT_STATED):
+                    # the 1.5B misses plain counts ("行政机关合同127件" for "审查了多少件行政机关合同")
                     checks["judge_overruled"] = True  # the report states this count in the question's words
                 else:
                     context = []

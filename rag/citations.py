@@ -181,6 +181,9 @@ MIN_SUBJECT = 0.5
 MIN_SUBJECT_IN_REPORT = 0.5
 MIN_SUBJECT_IN_STRETCH = 0.34
 MIN_SUBJECT_IN_SENTENCE = 0.5
+# a sentence stating a figure of what is counted in this share of the question's words answers it
+# plainly: it overrules the judge's no, and replaces an answer that counts something else
+MIN_SUBJECT_STATED = 0.8
 
 
 def _words(clause: str, names: list[str]) -> set[str]:
@@ -428,6 +431,13 @@ def _counting_part(sentence: str, question: str, names: list[str]) -> str:
     return sentence[spans[0][0]:spans[-1][1]] if spans else sentence
 
 
+def counts_something_else(text: str, question: str) -> bool:
+    """A how-many question answered with figures none of which counts what was asked (多少件 → 7386名)."""
+    counter = asked_counter(question)
+    found = [c for f, c in counted(text) if not YEAR.fullmatch(f)]
+    return bool(counter and found and counter not in found)
+
+
 def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[Passage], scores: list[float],
                    question: str, reports: dict[str, ReportInfo] | None = None) -> Checked:
     """When the model's figures were withheld (misread clause, unsupported, another report's) or it
@@ -436,12 +446,17 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
     shown to the model, carries MIN_SUBJECT_IN_SENTENCE of what the question asks about and, for a
     how-many question, states a figure of what is counted in a stretch carrying
     MIN_SUBJECT_IN_STRETCH of it. Shown as "报告原文：…[n]" (with several reports, whose: "澄州市教育局
-    2024年度报告原文：…"): what the report says, verbatim."""
-    if not (checked.refused and evidence is not None and evidence.passage in passages
-            and (checked.unsupported_numbers or checked.wrong_clause_numbers or checked.wrong_report_numbers
-                 or checked.echoed)):
+    2024年度报告原文：…"): what the report says, verbatim. Also an answer to a how-many question
+    that counts something else (多少件 answered "7386名"), when the sentence states what is counted in
+    MIN_SUBJECT_STATED of the question's words."""
+    other_count = not checked.refused and counts_something_else(checked.text, question)
+    if not (evidence is not None and evidence.passage in passages
+            and (other_count or checked.refused and (checked.unsupported_numbers or checked.wrong_clause_numbers
+                                                     or checked.wrong_report_numbers or checked.echoed))):
         return checked
     names = report_names(reports)
+    if other_count and not states_count(evidence.text, question, names, MIN_SUBJECT_STATED):
+        return checked
     asked, sentence = subject(question, names), evidence.text
     if len(asked) < 2 or len(asked & _words(sentence, names)) < MIN_SUBJECT_IN_SENTENCE * len(asked):
         return checked
@@ -455,7 +470,9 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
     owner = (reports or {}).get(evidence.passage.doc_id)
     source = report_name(owner) if len(reports or {}) > 1 and owner and (owner.body or owner.place) else "报告"
     text = f"{source}原文：{sentence.rstrip('。！？!?；;，,、 ')}[{n}]。"
-    return replace(checked, text=text, refused=False, citations=[Citation(n, passages[n - 1], scores[n - 1])])
+    misread = checked.wrong_clause_numbers + ([f for f in figures(checked.text) if not YEAR.fullmatch(f)] if other_count else [])
+    return replace(checked, text=text, refused=False, citations=[Citation(n, passages[n - 1], scores[n - 1])],
+                   wrong_clause_numbers=list(dict.fromkeys(misread)))
 
 
 def _outside(figure: str, cited: list[Passage], scope: frozenset[str]) -> bool:

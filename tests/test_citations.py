@@ -236,6 +236,24 @@ def test_a_withheld_figure_gives_way_to_the_reports_own_sentence():
                           [1.0], question).text == REFUSAL
 
 
+def test_a_count_of_something_else_gives_way_to_the_sentence_that_counts_what_was_asked():
+    from rag.citations import quote_evidence
+    from rag.schema import Evidence
+
+    reviews = _p("全年审查重大决策1件、行政规范性文件5件、行政机关合同88件。")
+    checks = _p("完成6120名拟聘用教职工准入查询工作。")
+    question = "2024年区教育局审查了多少件行政规范性文件？"
+    checked = check_answer("区教育局审查了6120名拟聘用教职工准入[2]。", [reviews, checks], [1.0, 0.9], question)
+    assert not checked.refused  # every figure is its cited passage's: the number check alone lets it through
+    evidence = Evidence(reviews, reviews.text, 0, len(reviews.text), 3.0)
+    quoted = quote_evidence(checked, evidence, [reviews, checks], [1.0, 0.9], question)
+    assert "行政规范性文件5件" in quoted.text and quoted.text.startswith("报告原文：") and "6120" not in quoted.text
+    assert quoted.wrong_clause_numbers == ["6120"] and [c.n for c in quoted.citations] == [1]
+    # an answer with a figure of what is asked stays the model's
+    right = check_answer("审查行政规范性文件5件[1]。", [reviews, checks], [1.0, 0.9], question)
+    assert quote_evidence(right, evidence, [reviews, checks], [1.0, 0.9], question) is right
+
+
 def test_a_marker_on_a_passage_that_holds_the_figure_elsewhere_is_repointed():
     lawsuits = _p("全年发生行政复议案件7件、行政诉讼案件2件,行政机关负责人出庭应诉率达到100%。")
     reviews = _p("健全重大行政决策程序制度,全年审查重大决策4件、行政规范性文件2件、行政机关合同63件。")
