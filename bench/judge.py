@@ -70,7 +70,7 @@ def run(qa: Path, source: Path | None, index: Path | None, limit: int, log=print
         retrieval = a.retriever.search(res.query, cfg.top_k, scope)
         if not retrieval.relevant:
             continue
-        context = select_context(retrieval.hits, res.query, cfg.context_chars, cfg.passage_chars, cfg.factual_context_chars)
+        context = select_context(retrieval.hits, res.query, cfg.context_chars, cfg.passage_chars, a.factual_context_chars)
         if not context or missing_constraints(res.asked, context):
             continue
         messages = build_messages(res.asked, context, examples, labelled)

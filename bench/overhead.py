@@ -70,7 +70,7 @@ def run(profile: str = "default", reps: int = 3, log=print) -> tuple[list[Table]
 
     def messages_for(q):
         r = answerer.retriever.search(q, cfg.top_k)
-        ctx = select_context(r.hits, q, cfg.context_chars, cfg.passage_chars, cfg.factual_context_chars)
+        ctx = select_context(r.hits, q, cfg.context_chars, cfg.passage_chars, answerer.factual_context_chars)
         return build_messages(q, ctx, spec.examples)
 
     targets = {QUESTION: messages_for(QUESTION), PARAPHRASE: messages_for(PARAPHRASE)}

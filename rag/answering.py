@@ -128,7 +128,7 @@ class Answerer:
         reports = self.retriever.version.reports
         labelled = len(reports) > 1  # several reports: every passage says whose it is
         context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars,
-                                  self.config.factual_context_chars)
+                                  self.factual_context_chars)
                    if retrieval.relevant else [])
         raw = REFUSAL
         checks: dict = {}
@@ -215,6 +215,12 @@ class Answerer:
         """Whether the judge is asked at the end of the answer prompt (Config.shared_judge), which
         needs a threshold for its scale: the config's judge_min or the profile's shared_judge_min."""
         return self.config.shared_judge and (self.config.judge_min is not None or self.spec.shared_judge_min is not None)
+
+    @property
+    def factual_context_chars(self) -> int:
+        """The context budget of a factual question: the config's, else the profile's."""
+        chars = self.config.factual_context_chars
+        return self.spec.factual_context_chars if chars is None else chars
 
     @property
     def judge_min(self) -> float | None:

@@ -61,9 +61,10 @@ class Config:
     # Keep the context tight: the 1.5B model reads ~37 prompt tokens/s on 2 cores.
     context_chars: int = 600  # all excerpts together
     passage_chars: int = 200  # one passage's excerpt: its sentences closest to the question
-    # A factual question (多少, 几, 哪个, 是否) gets this budget (0 = context_chars for all): ~120 fewer
-    # prompt tokens, ~2 s on 2 cores. The clause check still reads every retrieved passage for rival clauses.
-    factual_context_chars: int = 400
+    # A factual question (多少, 几, 哪个, 是否) gets this budget (0 = context_chars for all; None = the
+    # profile's): ~120 fewer prompt tokens, ~2 s on 2 cores. The clause check still reads every
+    # retrieved passage for rival clauses.
+    factual_context_chars: int | None = None
     max_question_chars: int = 500
     # Answers kept in memory per profile (0 = none): a repeated question on the same index version
     # and settings is answered at once. Benchmarks set 0 so that every question is measured.

