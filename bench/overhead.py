@@ -57,7 +57,7 @@ def run(profile: str = "default", reps: int = 3, log=print) -> tuple[list[Table]
     from rag.indexing import ensure_index
     from rag.models import MODEL_FILES, profile_spec
     from rag.pipeline import load_answerer
-    from rag.prompting import build_messages, select_context
+    from rag.prompting import build_messages, is_factual, select_context
 
     cfg = Config.from_env().with_(profile=profile, answer_cache=0)  # every answer measured, none cached
     ensure_index(cfg, get_embedder(cfg))
@@ -130,6 +130,8 @@ def run(profile: str = "default", reps: int = 3, log=print) -> tuple[list[Table]
                 log(f"[overhead] rep {rep + 1} {state:4} {name:36} ttft {r['ttft']:7.0f} ms  "
                     f"decode {r['decode']:5.2f} tok/s  total {r['total']:7.0f} ms  {r['tokens']} tok")
     n_prompt = len(raw.tokenize(_render(raw, targets[QUESTION]).encode(), add_bos=False, special=True))
+    budget = min(cfg.context_chars, answerer.factual_context_chars or cfg.context_chars) if is_factual(QUESTION) \
+        else cfg.context_chars
     texts = {name: results[(name, "cold")][0]["text"] for name in paths}
     same = all(texts[name] == texts[baseline[name]] for name in paths)
     rows, chart = [], {}
@@ -146,7 +148,7 @@ def run(profile: str = "default", reps: int = 3, log=print) -> tuple[list[Table]
              f"(temperature 0, top_k 1, repeat_penalty 1.0); max_tokens={max_tokens}; {reps} repetitions per cell, "
              "medians.",
              f"Prompt: {n_prompt} tokens (system prompt + {len(spec.examples)} worked example(s) + "
-             f"{cfg.top_k} retrieved passages cut to {cfg.context_chars} characters + the question “{QUESTION}”).",
+             f"{cfg.top_k} retrieved passages cut to {budget} characters + the question “{QUESTION}”).",
              "Answerer TTFT counts from the call, so it includes retrieval (query embedding, FAISS, BM25) and context "
              "selection; as shipped, the judge is skipped for a question a sentence states in its words and asked "
              f"(one more model call) for the paraphrase “{PARAPHRASE}”, compared with raw llama.cpp on its own prompt.",
