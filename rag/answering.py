@@ -108,7 +108,7 @@ class Answerer:
     def _answer_events(self, question: str, resolved: Question, top_k: int | None, t0: float) -> Iterator[Event]:
         query, asked = resolved.query, resolved.asked
         timings = {}
-        translated = self.generator is not None and is_foreign(query)
+        translated, early = self.generator is not None and is_foreign(query), None
         if translated:
             # the embedder is multilingual: the report's sentence first, then the model's translation
             if (early := self.evidence_by_meaning(query, top_k)) is not None:
@@ -121,7 +121,7 @@ class Answerer:
                                                      None if scope.uncovered else scope)
         timings["retrieve"] = retrieval.seconds * 1000
         evidence = best_evidence(retrieval.hits, asked) if retrieval.relevant and not scope.uncovered else None
-        if evidence is not None and "evidence" not in timings:
+        if evidence is not None and early is None:  # a translated question's sentence is already on screen
             timings["evidence"] = (time.perf_counter() - t0) * 1000
             yield Event("evidence", evidence)
         yield Event("retrieved", retrieval)

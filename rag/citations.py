@@ -222,7 +222,8 @@ def other_level(figure: str, counts: str, held: list[str], question: str) -> boo
         return False
     clauses = [c for s in held for c in _CLAUSE.findall(s) if figure in figures(c)]
     clauses = [c for c in clauses if (figure, counts) in counted(c)] or clauses
-    return bool(clauses) and all(set(_LEVEL.findall(c)) and not set(_LEVEL.findall(c)) & asked for c in clauses)
+    levels = [set(_LEVEL.findall(c)) for c in clauses]
+    return bool(levels) and all(named and not named & asked for named in levels)
 
 
 def subject(question: str, names: list[str]) -> set[str]:
