@@ -16,6 +16,7 @@ from dataclasses import replace
 from .prompting import REFUSAL
 from .schema import Checked, Citation, Evidence, Passage, ReportInfo
 from .reportmeta import YEAR
+from .keyword import counted_phrase
 from .scoping import aliases, mentions
 from .textnorm import HAN, MARKER, asked_counter, bigrams, cn_digits, counted, figures, normalize, sentences
 
@@ -168,7 +169,8 @@ _PIECE = re.compile(r"(?:[^，,；;、。！？!?\n]|,(?=\d{3}))+[，,；;、。
 _SOURCE = re.compile(r"据[^，,。；;]{0,40}?报告[，,]?")  # "据…报告，": whose figure, not what it counts
 _YEARS = re.compile(r"(?:19|20)\d{2}\s*年?度?")
 _ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条起位余多]?|哪几|哪些|哪个|哪|什么|是否|怎么样|怎样|如何|一共|共计|总共|有没有|请问|吗|呢"
-                     r"|其中|它们|它|这些|这个|该|已经|分别|了|的|是|有|都|还|又|[，,。？?！!：:“”\"'《》（）()]")
+                     r"|其中|它们|它|这些|这个|这份|这项|这类|这批|此项|此类|上述|他们|她们|那些|那个|该"
+                     r"|已经|分别|了|的|是|有|都|还|又|[，,。？?！!：:“”\"'《》（）()]")
 # a body referred to, not named ("市教育局", "区政府"): whose figure, not what it counts
 _BODY = re.compile(r"[省市区县]?(?:教育局|人民政府|政府)")
 _HOW_MANY = re.compile(r"多少|(?<!哪)几")
@@ -226,6 +228,23 @@ def other_level(figure: str, counts: str, held: list[str], question: str) -> boo
     return bool(levels) and all(named and not named & asked for named in levels)
 
 
+_ORDINAL_FIGURE = re.compile(r"第\s*(\d+)")
+
+
+def ordinals(text: str) -> set[str]:
+    """The ranks a text states (第1, 全省第一 = 第1): a rank is not a count of the same digits."""
+    return set(_ORDINAL_FIGURE.findall(cn_digits(MARKER.sub("", text))))
+
+
+def specific(asked: set[str], question: str) -> bool:
+    """Whether a question says enough about what it asks (`asked`: its `subject`) to match clauses
+    on: two words, or one that is the very thing it counts (它一共设了多少项指标 → 指标)."""
+    if len(asked) >= 2:
+        return True
+    noun = "".join(counted_phrase(question)[1]) if asked and asked_counter(question) else ""
+    return bool(noun) and asked <= bigrams(noun)
+
+
 def subject(question: str, names: list[str]) -> set[str]:
     """What a question asks about: its Chinese words without names, bodies (市教育局), years and the
     asking words (多少, 几); pasted code or markup around a question ("'; DROP TABLE…") says nothing about it."""
@@ -268,10 +287,15 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
       passage says "连续11年开展丙" (another report's figure for the same thing is no rival).
     The last holds for a sentence stating one figure of what the question counts (one listing
     several, "甲4年，乙9年，丙11年", answers another kind of question).
-    - asked at one level (全国), a figure the report counts only at another (全省) (`other_level`)."""
+    - asked at one level (全国), a figure the report counts only at another (全省) (`other_level`);
+    - a rank (第21位) that no cited passage states as a rank (21个案例上榜 is no 21st place).
+    A stretch naming the very thing counted right where the question does (多少个学位: "新增学位10.09万个")
+    answers it however else the question words it ("这些新学校"); a question whose only word is
+    that thing (它设了多少项指标) is checked on it alone."""
     wrong = []
     asked = subject(question, names)
     counter = asked_counter(question)
+    noun = "".join(counted_phrase(question)[1]) if counter else ""  # the thing counted, as the question names it
     if not counter and _HOW_MANY.search(question):
         # "总数是多少？" names no counter: the one figure the sentence gives says what it counts
         found = [c for f, c in counted(sentence) if not YEAR.fullmatch(f)]
@@ -293,15 +317,20 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
             held = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
             if not held:
                 continue  # no cited passage holds it: unsupported, reported as such
-            if not any(_says(c, clause, names, echoed) for c in held) or other_level(figure, counts, held, question):
+            rank = figure in ordinals(clause)  # 位列全省第2: a rank among the province's, not a count at its level
+            if (not any(_says(c, clause, names, echoed) for c in held)
+                    or not rank and other_level(figure, counts, held, question)
+                    or rank and not any(figure in ordinals(c) for c in held)):
                 wrong.append(figure)
                 continue
-            if len(asked) < 2 or not counter or counts != counter or not in_report_words:
+            if not specific(asked, question) or not counter or counts != counter or not in_report_words:
                 continue  # the question does not ask, in the report's words, how many of what this counts
-            own = [asked & _words(text, names) for text, fs in theirs if any(f == figure for f, _ in fs)]
+            mine = [(text, asked & _words(text, names)) for text, fs in theirs if any(f == figure for f, _ in fs)]
+            own = [carried for _, carried in mine]
             in_sentence = max(len(asked & _words(c, names)) for c in held)
             if (max(map(len, own), default=0) < MIN_SUBJECT_IN_STRETCH * len(asked)
-                    and in_sentence < MIN_SUBJECT_IN_SENTENCE * len(asked)):
+                    and in_sentence < MIN_SUBJECT_IN_SENTENCE * len(asked)
+                    and not (noun and any(noun in normalize(text) for text, _ in mine))):
                 wrong.append(figure)
                 continue
             best = max(own, key=len, default=set())
@@ -402,11 +431,13 @@ def report_names(reports: dict[str, ReportInfo] | None) -> list[str]:
     return sorted({a for info in (reports or {}).values() for a in aliases(info)}, key=len, reverse=True)
 
 
-def _counting_spans(sentence: str, question: str, names: list[str], share: float) -> list[tuple[int, int]]:
+def _counting_spans(sentence: str, question: str, names: list[str], share: float,
+                    noun_alone: bool = False) -> list[tuple[int, int]]:
     """Where a sentence answers a how-many question: the spans of its stretches that state a figure
-    of what the question counts (名, 件) and carry `share` of what the question asks about."""
+    of what the question counts (名, 件) and carry `share` of what the question asks about, of at
+    least two words (`noun_alone`: or the one word that is the thing counted, `specific`)."""
     asked, counter = subject(question, names), asked_counter(question)
-    if not counter or len(asked) < 2:
+    if not counter or not (specific(asked, question) if noun_alone else len(asked) >= 2):
         return []
     spans, at = [], 0
     for text, found in stretches(sentence):
@@ -419,16 +450,16 @@ def _counting_spans(sentence: str, question: str, names: list[str], share: float
     return spans
 
 
-def states_count(sentence: str, question: str, names: list[str], share: float) -> bool:
+def states_count(sentence: str, question: str, names: list[str], share: float, noun_alone: bool = False) -> bool:
     """Whether a sentence answers a how-many question (`_counting_spans`)."""
-    return bool(_counting_spans(sentence, question, names, share))
+    return bool(_counting_spans(sentence, question, names, share, noun_alone))
 
 
 def _counting_part(sentence: str, question: str, names: list[str]) -> str:
     """The part of a sentence that answers a how-many question, verbatim: from the first to the last
     counting stretch ("连续4年开展甲,连续9年开展乙,连续11年开展丙", asked about 丙: only 丙's stretch,
     so another activity's count is not shown beside it)."""
-    spans = _counting_spans(sentence, question, names, MIN_SUBJECT_IN_STRETCH)
+    spans = _counting_spans(sentence, question, names, MIN_SUBJECT_IN_STRETCH, noun_alone=True)
     return sentence[spans[0][0]:spans[-1][1]] if spans else sentence
 
 
@@ -456,13 +487,13 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
                                                      or checked.wrong_report_numbers or checked.echoed))):
         return checked
     names = report_names(reports)
-    if other_count and not states_count(evidence.text, question, names, MIN_SUBJECT_STATED):
+    if other_count and not states_count(evidence.text, question, names, MIN_SUBJECT_STATED, noun_alone=True):
         return checked
     asked, sentence = subject(question, names), evidence.text
-    if len(asked) < 2 or len(asked & _words(sentence, names)) < MIN_SUBJECT_IN_SENTENCE * len(asked):
+    if not specific(asked, question) or len(asked & _words(sentence, names)) < MIN_SUBJECT_IN_SENTENCE * len(asked):
         return checked
     if asked_counter(question):
-        if not states_count(sentence, question, names, MIN_SUBJECT_IN_STRETCH):
+        if not states_count(sentence, question, names, MIN_SUBJECT_IN_STRETCH, noun_alone=True):
             return checked
         sentence = _counting_part(sentence, question, names)
     if any(other_level(f, c, [evidence.text], question) for f, c in counted(sentence)):

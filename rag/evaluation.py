@@ -19,6 +19,8 @@ from .errors import BadInput
 from .reportmeta import YEAR
 from .textnorm import MARKER, char_bigrams, cn_digits, figures, normalize, numbers_with_units
 
+_NAMES_AND_STAMPS = re.compile(r"“[^”]{1,40}”|《[^》]{1,60}》|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?")
+
 TYPES = ("number", "fact", "list", "plan", "paraphrase", "english", "unanswerable", "followup", "unscoped")
 FIELDS = ("id", "type", "question", "answer", "must", "evidence")
 EVIDENCE_COVERAGE = 0.8  # share of the evidence's character bigrams a passage must hold when it is split
@@ -241,6 +243,14 @@ def is_correct(item: QAItem, answer_text: str, refused: bool) -> bool:
     return all(contains_must(answer_text, m) for m in item.must)
 
 
+def misread_figures(item: QAItem, shown: str) -> list[str]:
+    """The figures an answer shows that the item's answer does not state, years aside. The digits of
+    a quoted name (“三项制度”) or of a date and time (2025-02-07 09:34) count nothing."""
+    expected = set(figures(item.answer + " " + " ".join(item.must)))
+    return [f for f in dict.fromkeys(figures(_NAMES_AND_STAMPS.sub(" ", shown)))
+            if f not in expected and not YEAR.fullmatch(f)]
+
+
 def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
              shelf: Shelf | None = None) -> ItemResult:
     if retrieval_only:
@@ -268,8 +278,7 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
         result.unsupported_shown = [f for f in dict.fromkeys(shown) if f not in held]
         if item.must and not result.correct and not result.unsupported_shown:
             # every figure is in a cited passage, yet the answer is wrong: taken from the wrong clause
-            expected = set(figures(item.answer + " " + " ".join(item.must)))
-            result.wrong_clause = [f for f in dict.fromkeys(shown) if f not in expected and not YEAR.fullmatch(f)]
+            result.wrong_clause = misread_figures(item, answer.text)
     if shelf is not None and not answer.refused:
         result.wrong_report = shelf.wrong_report(answer, item)
     for c in answer.citations:

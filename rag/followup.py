@@ -5,7 +5,9 @@ Three kinds of next question, told apart by their own words (no model call, a fe
   not a reference; only the body, place and year the conversation was about carry over.
 - an ellipsis ("那2024年呢？", "那云溪区呢？"): the previous question again, with the named
   body, place or year put in place of the old one; "那在职教职工呢？" names a new subject and
-  borrows the previous question's predicate, so the model is shown that question after it.
+  borrows the previous question's predicate: the thing the previous question counted is replaced
+  ("有多少名拟聘用的教职工做了准入查询" → "有多少名在职教职工做了准入查询"), or, when it
+  counted nothing, the model is shown that question after the new one.
 - a reference or a missing subject ("那它们覆盖了多少所中小学？", "其中审结了多少件？",
   "那全市累计有多少所了？"): the question keeps its own words and scope; retrieval also reads
   the previous question, after the new one's words.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from .keyword import pos_tags
+from .keyword import counted_phrase, pos_tags
 from .reportmeta import ORG, YEAR
 from .schema import Question
 
@@ -100,6 +102,15 @@ def _follow(question: str, previous: str, named: Named) -> tuple[Question, str]:
     if ellipsis and core.strip():
         # 那在职教职工呢？: a new subject, the previous question's predicate (多少名…做了查询)
         base = _substitute(previous, theirs, mine) if mine else previous
+        (counted, nouns), new = counted_phrase(base), _without(core, mine).strip().strip("的")
+        if counted and new and not _REFERS.search(new):
+            # the thing the previous question counted, replaced: "2024年审查了几件重大决策？" →
+            # "那行政规范性文件呢？" is "2024年审查了几件行政规范性文件？"; one word in front of a
+            # longer name replaces its first word ("多少件增量政策措施" → "存量的呢？": 存量政策措施)
+            if len(nouns) > 1 and len(pos_tags(new)) == 1:
+                counted = nouns[0]
+            asked = base.replace(counted, new, 1)
+            return Question(question, asked, asked), asked
         query = f"{_carry(core, mine, theirs, previous)}；{base.rstrip(_QUESTION_END)}"
         return Question(question, query, f"{asked}（上一个问题是：{base}）"), query
     if _REFERS.search(rest) or not has_subject(rest, mine):

@@ -41,6 +41,34 @@ def pos_tags(text: str) -> list[tuple[str, str]]:
     return [(w, f) for w, f in jieba.posseg.lcut(text)]
 
 
+_NOUN_FLAGS = ("n", "j", "vn")  # nouns (not places), abbreviations (中小学), verbal nouns (审查)
+
+
+def counted_phrase(question: str) -> tuple[str, list[str]]:
+    """What a how-many question counts, as worded after its counter, and the words of the noun run
+    that ends it: 几件重大决策 → (重大决策, [重大, 决策]), 多少名拟聘用的教职工 → (拟聘用的教职工,
+    [教职工]), 多少个学位 → (学位, [学位]); ('', []) when nothing is named there (学法几次, 多少人次)."""
+    tags = pos_tags(normalize(question))
+    start = next((i + 1 for i, (w, _) in enumerate(tags) if w.startswith(("多少", "几"))), None)
+    if start is None:
+        return "", []
+    counter = tags[start - 1][0][len("多少" if tags[start - 1][0].startswith("多少") else "几"):]
+    phrase: list[str] = []
+    noun: list[str] = []
+    for i, (word, flag) in enumerate(tags[start:]):
+        if i == 0 and not counter and (len(word) == 1 or word[0] in "人名万亿千百"):
+            continue  # the counter itself (所 is tagged a conjunction, 项 and 人次 nouns)
+        nounish = flag.startswith(_NOUN_FLAGS) and flag != "ns" or flag == "a" and not noun
+        if flag == "x" or noun and not nounish:
+            break
+        phrase.append(word)
+        if nounish:
+            noun.append(word)
+    if len("".join(noun)) < 2:
+        return "", []
+    return "".join(phrase), noun
+
+
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens of the normalised text, lower-cased, without stopwords/punctuation."""
     out = []

@@ -50,6 +50,16 @@ def _same_org(asked: str, body: str) -> bool:
     return bool(have) and (asked in have or have in asked)
 
 
+# what ends a verb phrase, not a place name: 列入市政府 is "put into the city government's", no 列入市
+_NOT_PLACE_FLAGS = ("v", "p", "d", "c", "u")
+
+
+def _reads_as_verb(place: str) -> bool:
+    """Whether the words before a place suffix end in a verb, preposition or adverb (列入|市, 纳入|县)."""
+    tags = pos_tags(PLACE_END.sub("", place))
+    return bool(tags) and tags[-1][1].startswith(_NOT_PLACE_FLAGS) and tags[-1][1] != "vn"
+
+
 def unknown_places(question: str, known: set[str]) -> list[str]:
     """Place names in the question that name no indexed report: a place before a body
     (白沙县教育局), a place opening the question (西湖区新建了…), jieba's place words."""
@@ -57,8 +67,8 @@ def unknown_places(question: str, known: set[str]) -> list[str]:
     if m := _LEADING_PLACE.match(question):
         found.append(m.group(1))
     found += [w for w, flag in pos_tags(question) if flag == "ns" and PLACE_END.search(w)]
-    return [w for w in dict.fromkeys(found)
-            if len(w) >= 3 and not is_generic_place(w) and w not in known and _stem(w) not in known]
+    return [w for w in dict.fromkeys(found) if len(w) >= 3 and not is_generic_place(w) and not _reads_as_verb(w)
+            and w not in known and _stem(w) not in known]
 
 
 def mentions(text: str, names) -> list[tuple[str, int, int]]:

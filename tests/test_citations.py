@@ -273,3 +273,45 @@ def test_a_body_named_with_the_cited_districts_region_is_still_another_body():
     assert misattributed("澄州市教育局2024年度审查规范性文件44件[1]。", [yunxi], reports) == ["2024", "44"]
     assert misattributed("澄州市云溪区人民政府审查规范性文件44件[1]。", [yunxi], reports) == []
     assert misattributed("云溪区审查规范性文件44件[1]。", [yunxi], reports) == []
+
+
+def test_a_follow_up_naming_only_the_thing_counted_is_still_checked():
+    from rag.citations import quote_evidence
+    from rag.schema import Evidence
+
+    # "它一共设了多少项指标？": one word says what is asked; the model took the next clause's 项
+    platform = _p("打造“青苗食安”监管平台并全区推广,创设6大模块21项指标,强化智能预警。"
+                  "扎实开展校外培训专项治理,重点聚焦3个方面14项问题。")
+    question = "它一共设了多少项指标？"
+    checked = check_answer("校外培训专项治理重点聚焦3个方面14项问题[1]。", [platform], [1.0], question)
+    assert checked.refused and "14" in checked.wrong_clause_numbers
+    evidence = Evidence(platform, platform.text, 0, len(platform.text), 2.0)
+    quoted = quote_evidence(checked, evidence, [platform], [1.0], question)
+    assert not quoted.refused and "21项指标" in quoted.text and "14项" not in quoted.text
+    assert not check_answer("平台创设了21项指标[1]。", [platform], [1.0], question).refused
+
+
+def test_the_thing_counted_named_beside_the_figure_answers_a_question_in_other_words():
+    # "这些新学校" is the conversation's words; the report counts 学位 right beside the figure
+    schools = _p("今年全区新建成中小学、幼儿园14所,新增学位2.3万个;设立课后服务点310个;全区学校课后服务全覆盖。")
+    question = "这些新学校一共增加了多少个学位？"
+    checked = check_answer("这些新学校一共增加了2.3万个学位[1]。", [schools], [1.0], question)
+    assert not checked.refused and checked.wrong_clause_numbers == []
+    # but a figure beside another thing is not its count
+    wrong = check_answer("这些新学校一共增加了310个学位[1]。", [schools], [1.0], question)
+    assert wrong.refused and wrong.wrong_clause_numbers == ["310"]
+
+
+def test_a_demonstrative_is_not_what_a_question_asks_about():
+    # 这份名单 of 100 cases, of which the city had 17: the list's size is asked
+    cases = _p("省教育厅公布的80个依法治校典型案例名单中,全区共计17个典型案例上榜,位列全省第二。")
+    checked = check_answer("这份名单总共收录了17个案例[1]。", [cases], [1.0], "这份名单总共收录了多少个案例？")
+    assert checked.refused and checked.wrong_clause_numbers == ["17"]
+    assert not check_answer("这份名单共有80个典型案例[1]。", [cases], [1.0], "这份名单总共收录了多少个案例？").refused
+
+
+def test_a_count_is_not_a_rank():
+    cases = _p("省教育厅公布的80个依法治校典型案例名单中,全区共计17个典型案例上榜,位列全省第二。")
+    checked = check_answer("全区在其中排第17位[1]。", [cases], [1.0], "全区在其中排第几？")
+    assert checked.refused and checked.wrong_clause_numbers == ["17"]
+    assert not check_answer("全区位列全省第二[1]。", [cases], [1.0], "全区在其中排第几？").refused

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from rag.errors import BadInput
-from rag.evaluation import contains_evidence, contains_must, load_qa, rouge_l
+from rag.evaluation import QAItem, contains_evidence, contains_must, load_qa, misread_figures, rouge_l
 
 
 def rag(*args):
@@ -45,6 +45,15 @@ def test_matching_rules():
     assert not contains_must("共聘任12370名", "1237") and not contains_must("共955所", "95")
     assert contains_evidence("今年全市新建成中小学、幼儿园96所，新增学位10.09万个;", "新建成中小学、幼儿园96所,新增学位10.09万个")
     assert rouge_l("新增学位10.09万个", "新增学位10.09万个") == 1.0 and rouge_l("abc", "xyz") == 0.0
+
+
+def test_wrong_clause_metric_counts_figures_not_names_or_timestamps():
+    item = QAItem("x", "plan", "2025年执法改革要怎么推进？", "持续深化综合行政执法改革。", ["综合行政执法改革"], "")
+    assert misread_figures(item, "要确保“三项制度”落实到位[1]。") == []  # a name's digits count nothing
+    assert misread_figures(item, "发布日期是2025-02-07 09:34[1]。") == []
+    assert misread_figures(item, "全年开展执法检查12次[1]。") == ["12"]
+    counted = QAItem("y", "number", "审查了几件合同？", "全年审查行政机关合同127件。", ["127"], "")
+    assert misread_figures(counted, "全年审查行政机关合同127件、重大决策1件[1]。") == ["1"]
 
 
 def test_retrieval_only_run_writes_json_report_and_compares(lite_config, tmp_path):

@@ -85,6 +85,13 @@ def test_the_refusal_names_what_the_index_covers(shelf):
     assert "澄州市教育局（2023、2024年度）" in coverage(shelf) and "杭州市教育局（2024年度）" in text
 
 
+def test_a_verb_before_a_city_government_names_no_place(shelf):
+    # 列入市政府民生实事: "put on the city government's list", not a city called 列入市
+    assert _scope(shelf, "“新建中小学、幼儿园”已经连着几年列入市政府民生实事了？") == (None, [])
+    assert _scope(shelf, "纳入县政府考核的指标有哪些？") == (None, [])
+    assert _scope(shelf, "白沙县政府2024年新建了几所学校？") == ([], ["白沙县"])
+
+
 def test_a_place_the_reports_talk_about_is_a_topic_not_a_scope(shelf):
     question = "西湖区有几所学校获评示范校？"
     assert scope_question(question, shelf).uncovered == ("西湖区",)
@@ -138,6 +145,13 @@ def test_a_follow_up_keeps_or_narrows_the_conversations_scope(tmp_path):
     # a chain keeps the subject: the third turn's ellipsis refers to the resolved second turn
     chain = resolved("那2023年呢？", "澄州市教育局2024年新建成了多少所中小学？", "那新增了多少学位？")
     assert chain.asked == "澄州市教育局2023年新增了多少学位？"
+    # a new subject and an ellipsis: the thing the previous question counted is replaced
+    other = resolved("那行政规范性文件呢？", "云溪区教育局2024年审查了几件重大决策？")
+    assert other.asked == other.query == "云溪区教育局2024年审查了几件行政规范性文件？"
+    assert resolved("那在职教职工呢？", "澄州市教育局2024年有多少名拟聘用的教职工做了准入查询？").asked == \
+        "澄州市教育局2024年有多少名在职教职工做了准入查询？"
+    # one word in front of a longer name replaces its first word
+    assert resolved("存量的呢？", "云溪区教育局2024年自查了多少件增量政策措施？").asked == "云溪区教育局2024年自查了多少件存量政策措施？"
     # no conversation: the question as typed
     alone = resolved("全市共聘任了多少名法治副校长？")
     assert alone.asked == alone.query == "全市共聘任了多少名法治副校长？"
