@@ -77,3 +77,10 @@ def by_meaning(hits: list[Hit], question: str, embedder: Embedder) -> Evidence |
     i = int(np.argmax(sims))
     hit, text, start, end, _ = found[i]
     return Evidence(hit.passage, text, start, end, float(sims[i]))
+
+
+def similarity(evidence: Evidence, question: str, embedder: Embedder) -> float:
+    """How close in meaning the evidence sentence is to the question (cosine of their embeddings;
+    the question's is cached from retrieval when it was the query)."""
+    vector = embedder.embed_documents([evidence.text])[0]
+    return float(np.dot(np.asarray(vector, dtype=np.float32), np.asarray(embedder.embed_query(question), dtype=np.float32)))

@@ -96,12 +96,29 @@ def test_events_come_in_order_evidence_retrieved_tokens_answer(one_report):
     assert "156" in ans.citations[0].passage.text and ans.unsupported_numbers == []
     assert {"retrieve", "first_token", "total"} <= set(ans.timings_ms)
     # the evidence says it in the question's own words: the judge is not asked, the model answers once
-    assert ans.checks["judge_skipped"] and "judge" not in ans.timings_ms
+    assert ans.checks["judge_skipped"] == "words" and "judge" not in ans.timings_ms
     assert gen.judged == [] and len(gen.streamed) == 1
     a, gen = answerer(one_report, reply)
     judged = a.answer(PARAPHRASE)  # in other words: the judge decides, then the model answers
     assert "judge_skipped" not in judged.checks and "judge" in judged.timings_ms
     assert len(gen.judged) == 1 and len(gen.streamed) == 1 and not judged.refused
+
+
+def test_a_sentence_close_in_meaning_in_half_the_words_skips_the_judge(one_report, monkeypatch):
+    # the fake embedder's cosine of this question and its sentence is 0.44; the real threshold is
+    # calibrated for EmbeddingGemma (test_retrieval), so the logic is pinned at the fake's scale
+    question = "区里聘请了多少位法治副校长参与学校纠纷调解？"  # 0.6 of its words in the sentence
+    monkeypatch.setattr("rag.answering.PLAINLY_MEANT", 0.4)
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。")
+    ans = a.answer(question)
+    assert ans.checks["judge_skipped"] == "meaning" and gen.judged == [] and not ans.refused
+    monkeypatch.setattr("rag.answering.PLAINLY_MEANT", 0.5)  # not close enough: the judge decides
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。")
+    assert "judge_skipped" not in a.answer(question).checks and len(gen.judged) == 1
+    monkeypatch.setattr("rag.answering.MEANT_SHARE", 0.7)  # close enough, in too few of its words
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。")
+    monkeypatch.setattr("rag.answering.PLAINLY_MEANT", 0.4)
+    assert "judge_skipped" not in a.answer(question).checks and len(gen.judged) == 1
 
 
 @pytest.mark.parametrize("score,refused", [(0.5, True), (1.5, False)])

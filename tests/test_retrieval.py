@@ -74,6 +74,24 @@ ENGLISH = [
 ]
 
 
+def test_a_sentence_that_answers_is_closer_in_meaning_than_a_near_miss(default_config):
+    """The judge is skipped for a sentence PLAINLY_MEANT close to the question (rag.answering): the
+    sentence that answers reaches it, one on the same topic that does not answer stays below."""
+    from rag.answering import PLAINLY_MEANT
+    from rag.evidence import best_evidence, similarity
+
+    retriever = _retriever(default_config)
+    for question, needle, answers in [
+        ("公平竞争审查中自查了多少件增量政策措施？", "增量政策措施15件", True),
+        ("“宪法晨读”活动中传唱的是哪首歌曲？", "宪法伴我们成长", True),
+        ("“清膳E家”平台目前已经覆盖了多少所学校食堂？", "清膳E家", False),  # the report gives no count
+        ("法治副校长主要来自公安、法院还是检察院，各占多少？", "1237名", False),
+    ]:
+        evidence = best_evidence(retriever.search(question, 4).hits, question)
+        assert needle in evidence.text, (question, evidence.text)
+        assert (similarity(evidence, question, retriever.embedder) >= PLAINLY_MEANT) == answers, question
+
+
 @pytest.mark.slow
 def test_an_english_question_shows_the_reports_sentence_before_the_model_translates(default_config):
     """The embedder is multilingual: the evidence comes from the English words, before any model call."""
