@@ -174,6 +174,7 @@ _ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条
 # a body referred to, not named ("市教育局", "区政府"): whose figure, not what it counts
 _BODY = re.compile(r"[省市区县]?(?:教育局|人民政府|政府)")
 _HOW_MANY = re.compile(r"多少|(?<!哪)几")
+_YES_NO = re.compile(r"吗|是否|有没有|有无|是不是|能不能|可不可以|会不会")
 # the level a figure is counted at: the province's count is not the city's, the national contest not the provincial
 _LEVEL = re.compile(r"全(?:国|省|市|区|县)")
 MIN_CLAUSE_OVERLAP = 0.4
@@ -389,7 +390,9 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
         return Checked(REFUSAL, True, [], [])
     if question and is_echo(text, question, passages):
         # a restated question, or a refusal in other words ("资料没有说明…"): only the first is echoed
-        return Checked(REFUSAL, True, [], [], echoed=not _NEGATION.search(text))
+        echoed = not _NEGATION.search(text)
+        affirmed = MARKER.sub("", text) if echoed and _YES_NO.search(question) else ""
+        return Checked(REFUSAL, True, [], [], echoed=echoed, affirmed=affirmed)
     text = cite_sentences(text, passages)
     names = report_names(reports)
     rivals = passages + [p for p in retrieved or [] if p not in passages]
@@ -477,7 +480,8 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
     best sentence instead of a refusal, if it clearly answers the question: it was
     shown to the model, carries MIN_SUBJECT_IN_SENTENCE of what the question asks about and, for a
     how-many question, states a figure of what is counted in a stretch carrying
-    MIN_SUBJECT_IN_STRETCH of it. Shown as "报告原文：…[n]" (with several reports, whose: "澄州市教育局
+    MIN_SUBJECT_IN_STRETCH of it (a yes/no question the model affirmed by restating it: carries
+    MIN_SUBJECT_IN_STRETCH of what it affirmed). Shown as "报告原文：…[n]" (with several reports, whose: "澄州市教育局
     2024年度报告原文：…"): what the report says, verbatim. Also an answer to a how-many question
     that counts something else (多少件 answered "7386名"), when the sentence states what is counted in
     MIN_SUBJECT_STATED of the question's words."""
@@ -489,8 +493,11 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
     names = report_names(reports)
     if other_count and not states_count(evidence.text, question, names, MIN_SUBJECT_STATED, noun_alone=True):
         return checked
-    asked, sentence = subject(question, names), evidence.text
-    if not specific(asked, question) or len(asked & _words(sentence, names)) < MIN_SUBJECT_IN_SENTENCE * len(asked):
+    # a yes/no question the model affirmed by restating it ("学校开放[1]" for "…学校开放吗？"): the
+    # sentence must carry a third of what the model affirmed, the words it picked from the question
+    asked, sentence = subject(checked.affirmed or question, names), evidence.text
+    need = MIN_SUBJECT_IN_STRETCH if checked.affirmed else MIN_SUBJECT_IN_SENTENCE
+    if not specific(asked, question) or len(asked & _words(sentence, names)) < need * len(asked):
         return checked
     if asked_counter(question):
         if not states_count(sentence, question, names, MIN_SUBJECT_IN_STRETCH, noun_alone=True):

@@ -207,6 +207,7 @@ class Checked:
     wrong_report_numbers: list[str] = field(default_factory=list)  # held only by a report the question did not ask about
     wrong_clause_numbers: list[str] = field(default_factory=list)  # taken from a clause about something else (dropped)
     echoed: bool = False  # refused because the model only restated the question
+    affirmed: str = ""  # that restatement, when it affirms a yes/no question ("学校开放" for "学校开放吗？")
 
 
 @dataclass

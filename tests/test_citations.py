@@ -315,3 +315,25 @@ def test_a_count_is_not_a_rank():
     checked = check_answer("全区在其中排第17位[1]。", [cases], [1.0], "全区在其中排第几？")
     assert checked.refused and checked.wrong_clause_numbers == ["17"]
     assert not check_answer("全区位列全省第二[1]。", [cases], [1.0], "全区在其中排第几？").refused
+
+
+def test_a_yes_no_question_affirmed_by_restating_it_gets_the_reports_sentence():
+    from rag.citations import quote_evidence
+    from rag.schema import Evidence
+
+    fields = _p("全区共设立210个托管服务点;连续八年向社会开放学校体育场地(场馆),方便群众就近健身。")
+    evidence = Evidence(fields, "连续八年向社会开放学校体育场地(场馆),方便群众就近健身。", 0, 10, 1.0)
+    question = "晚上想去附近学校操场散步，学校开放吗？"
+    echo = check_answer("学校开放[1]。", [fields], [1.0], question)
+    assert echo.refused and echo.affirmed == "学校开放。"  # "yes", in the question's words only
+    quoted = quote_evidence(echo, evidence, [fields], [1.0], question)
+    assert not quoted.refused and quoted.text == "报告原文：连续八年向社会开放学校体育场地(场馆),方便群众就近健身[1]。"
+    # a negated restatement is a refusal in other words, and a restatement of another kind of
+    # question says nothing: neither is quoted
+    assert not check_answer("学校不开放[1]。", [fields], [1.0], question).affirmed
+    other = check_answer("学校开放了哪些场地[1]。", [fields], [1.0], "学校开放了哪些场地？")
+    assert other.refused and not other.affirmed
+    # nor is a sentence that does not carry what the model affirmed
+    night = "晚上学校图书馆对外开放吗？"
+    library = check_answer("晚上学校图书馆对外开放[1]。", [fields], [1.0], night)
+    assert library.affirmed and quote_evidence(library, evidence, [fields], [1.0], night) is library
