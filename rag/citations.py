@@ -237,12 +237,17 @@ def ordinals(text: str) -> set[str]:
     return set(_ORDINAL_FIGURE.findall(cn_digits(MARKER.sub("", text))))
 
 
+def counted_thing(question: str) -> str:
+    """What a how-many question counts, as it names it after the counter (多少个学位 → 学位); ''."""
+    return "".join(counted_phrase(question)[1]) if asked_counter(question) else ""
+
+
 def specific(asked: set[str], question: str) -> bool:
     """Whether a question says enough about what it asks (`asked`: its `subject`) to match clauses
     on: two words, or one that is the very thing it counts (它一共设了多少项指标 → 指标)."""
     if len(asked) >= 2:
         return True
-    noun = "".join(counted_phrase(question)[1]) if asked and asked_counter(question) else ""
+    noun = counted_thing(question) if asked else ""
     return bool(noun) and asked <= bigrams(noun)
 
 
@@ -296,7 +301,7 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
     wrong = []
     asked = subject(question, names)
     counter = asked_counter(question)
-    noun = "".join(counted_phrase(question)[1]) if counter else ""  # the thing counted, as the question names it
+    noun = counted_thing(question)  # the thing counted, as the question names it
     if not counter and _HOW_MANY.search(question):
         # "总数是多少？" names no counter: the one figure the sentence gives says what it counts
         found = [c for f, c in counted(sentence) if not YEAR.fullmatch(f)]
@@ -313,6 +318,8 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
     shown_words = set().union(*(_words(p.text, names) for p in (shown or cited))) if (shown or cited) else set()
     # a question in its own words (看护点 for 托管服务点) cannot be matched word for word: the judge's job
     in_report_words = len(asked & shown_words) >= MIN_SUBJECT_IN_REPORT * len(asked)
+    # whether it asks, in the report's words, how many of something it names (else: the judge's job)
+    counts_asked = bool(counter) and in_report_words and specific(asked, question)
     for clause, found in stretches(MARKER.sub("", sentence)):
         for figure, counts in found:
             held = [c for p in cited for c in sentences(p.text) if figure in figures(c)]
@@ -324,7 +331,7 @@ def wrong_clause(sentence: str, cited: list[Passage], names: list[str], question
                     or rank and not any(figure in ordinals(c) for c in held)):
                 wrong.append(figure)
                 continue
-            if not specific(asked, question) or not counter or counts != counter or not in_report_words:
+            if not counts_asked or counts != counter:
                 continue  # the question does not ask, in the report's words, how many of what this counts
             mine = [(text, asked & _words(text, names)) for text, fs in theirs if any(f == figure for f, _ in fs)]
             own = [carried for _, carried in mine]

@@ -44,15 +44,18 @@ def pos_tags(text: str) -> list[tuple[str, str]]:
 _NOUN_FLAGS = ("n", "j", "vn")  # nouns (not places), abbreviations (中小学), verbal nouns (审查)
 
 
-def counted_phrase(question: str) -> tuple[str, list[str]]:
+@lru_cache(maxsize=512)
+def counted_phrase(question: str) -> tuple[str, tuple[str, ...]]:
     """What a how-many question counts, as worded after its counter, and the words of the noun run
-    that ends it: 几件重大决策 → (重大决策, [重大, 决策]), 多少名拟聘用的教职工 → (拟聘用的教职工,
-    [教职工]), 多少个学位 → (学位, [学位]); ('', []) when nothing is named there (学法几次, 多少人次)."""
+    that ends it: 几件重大决策 → (重大决策, (重大, 决策)), 多少名拟聘用的教职工 → (拟聘用的教职工,
+    (教职工,)), 多少个学位 → (学位, (学位,)); ('', ()) when nothing is named there (学法几次, 多少人次).
+    Cached: the answer check asks it of the same question for every figure."""
     tags = pos_tags(normalize(question))
     start = next((i + 1 for i, (w, _) in enumerate(tags) if w.startswith(("多少", "几"))), None)
     if start is None:
-        return "", []
-    counter = tags[start - 1][0][len("多少" if tags[start - 1][0].startswith("多少") else "几"):]
+        return "", ()
+    asking = tags[start - 1][0]
+    counter = asking.removeprefix("多少") if asking.startswith("多少") else asking.removeprefix("几")  # 几件 → 件
     phrase: list[str] = []
     noun: list[str] = []
     for i, (word, flag) in enumerate(tags[start:]):
@@ -65,8 +68,8 @@ def counted_phrase(question: str) -> tuple[str, list[str]]:
         if nounish:
             noun.append(word)
     if len("".join(noun)) < 2:
-        return "", []
-    return "".join(phrase), noun
+        return "", ()
+    return "".join(phrase), tuple(noun)
 
 
 def tokenize(text: str) -> list[str]:
