@@ -35,7 +35,7 @@ def clean_question(question: str, max_chars: int) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise BadInput("The question is empty: type a question about the reports.")
-    if not any(c.isalnum() for c in text):
+    if all(unicodedata.category(c).startswith(("P", "Z")) for c in text):
         # "？？？!!!" would otherwise be read as a follow-up of the previous turn and answered
         raise BadInput("The question has no words, only punctuation: type a question about the reports.")
     return text[:max_chars]
