@@ -1,17 +1,21 @@
-"""The judge in its own prompt vs asked at the end of the answer prompt: scores, refusals, time.
+"""The judge in its own prompt, reading more or less, vs asked at the end of the answer prompt:
+scores, refusals, time.
 
 For each question of a QA set that reaches the judge (retrieved, in scope, no missing year/place):
-  separate  the shipped judge: its own prompt over the best passage (then the second), then the
-            answer prompt, as Answerer does with shared_judge off;
-  shared    the yes/no question appended to the answer prompt (prompting.shared_judge_messages),
-            then the answer prompt, whose passages llama.cpp has just evaluated.
+  separate           its own prompt over the best passage's excerpt as the answer reads it (then
+                     the second passage's), then the answer prompt;
+  separate, N chars  the same over each passage's sentences closest to the question within N
+                     characters (Profile.judge_chars; the default profile ships one of these);
+  shared             the yes/no question appended to the answer prompt
+                     (prompting.shared_judge_messages), then the answer prompt, whose passages
+                     llama.cpp has just evaluated.
 Both start from the same state (the fixed prompt prefix evaluated, as after warm-up; the RAM
 prompt cache off, so neither path finds the other's prompt). Printed: time to the answer's first
 token per path, the score distributions of answerable vs unanswerable questions, and refusal
 precision / recall of each judge alone over a sweep of thresholds, to calibrate
-Profile.shared_judge_min.
+Profile.judge_min with judge_chars, and shared_judge_min.
 
-    python -m bench.judge [--qa eval/qa.jsonl] [--source DIR --index DIR] [--limit N]
+    python -m bench.judge [--qa eval/qa.jsonl] [--source DIR --index DIR] [--limit N] [--chars 80 120]
 """
 from __future__ import annotations
 
@@ -39,7 +43,8 @@ def _sweep(scores: list[tuple[float, bool]], thresholds) -> list[list]:
     return rows
 
 
-def run(qa: Path, source: Path | None, index: Path | None, limit: int, log=print) -> list[Table]:
+def run(qa: Path, source: Path | None, index: Path | None, limit: int, chars: tuple[int, ...] = (80,),
+        log=print) -> list[Table]:
     from rag.answerability import judge, judge_shared, missing_constraints
     from rag.config import Config
     from rag.evaluation import load_qa
@@ -61,7 +66,12 @@ def run(qa: Path, source: Path | None, index: Path | None, limit: int, log=print
     items = load_qa(qa)
     if limit:  # spread over the set (it is grouped by type), not its first types only
         items = items[::max(1, len(items) // limit)][:limit]
-    separate, shared, times = [], [], {"separate": [], "shared": []}
+    judges = {"separate": lambda q, ctx, msgs: judge(gen, q, ctx, labelled)}
+    for n in chars:
+        judges[f"separate, {n} chars"] = lambda q, ctx, msgs, n=n: judge(gen, q, ctx, labelled, chars=n)
+    judges["shared"] = lambda q, ctx, msgs: judge_shared(gen, msgs)
+    scores: dict[str, list[tuple[float, bool]]] = {name: [] for name in judges}
+    times: dict[str, list[float]] = {name: [] for name in judges}
     for i, item in enumerate(items, 1):
         res = a.resolve(item.question, item.history)
         scope = a.scope_of(item.question, res.asked)
@@ -75,33 +85,30 @@ def run(qa: Path, source: Path | None, index: Path | None, limit: int, log=print
             continue
         messages = build_messages(res.asked, context, examples, labelled)
         unanswerable = item.type == "unanswerable"
-        for name, ask in (("separate", lambda: judge(gen, res.asked, context, labelled)),
-                          ("shared", lambda: judge_shared(gen, messages))):
+        for name, ask in judges.items():
             _first_token_ms(gen, fixed, time.perf_counter())  # back to the fixed prefix
             t0 = time.perf_counter()
-            score = ask()
+            scores[name].append((ask(res.asked, context, messages), unanswerable))
             times[name].append(_first_token_ms(gen, messages, t0))
-            (separate if name == "separate" else shared).append((score, unanswerable))
-        log(f"{i}/{len(items)} {item.id}: separate {separate[-1][0]:.2f}, shared {shared[-1][0]:.2f}"
-            f"{' (unanswerable)' if unanswerable else ''}; first token {times['separate'][-1]:.0f} vs "
-            f"{times['shared'][-1]:.0f} ms")
-    n = len(shared)
+        log(f"{i}/{len(items)} {item.id}{' (unanswerable)' if unanswerable else ''}: " + "; ".join(
+            f"{name} {scores[name][-1][0]:.2f} in {times[name][-1]:.0f} ms" for name in judges))
+    n = len(scores["shared"])
     timing = Table(f"Judge + first answer token, {qa.name}, {n} questions that reach the judge (ms)",
-                   ["path", "median", "min", "max"],
-                   [[k, median(v), min(v, default=float("nan")), max(v, default=float("nan"))] for k, v in times.items()])
-    timing.notes.append(f"shared / separate, medians: {median(times['shared']) / median(times['separate']):.2f}")
+                   ["path", "median", "min", "max", "/ separate"],
+                   [[k, median(v), min(v, default=float("nan")), max(v, default=float("nan")),
+                     median(v) / median(times["separate"])] for k, v in times.items()])
     dist = Table("Judge scores (logit 是 − 否)", ["judge", "answerable median", "answerable min",
                                                   "unanswerable median", "unanswerable max"])
-    for name, scores in (("separate", separate), ("shared", shared)):
-        yes = [s for s, u in scores if not u]
-        no = [s for s, u in scores if u]
+    for name, got in scores.items():
+        yes = [s for s, u in got if not u]
+        no = [s for s, u in got if u]
         dist.rows.append([name, median(yes), min(yes, default=float("nan")), median(no), max(no, default=float("nan"))])
     tables = [timing, dist]
-    for name, scores in (("separate", separate), ("shared", shared)):
-        lo, hi = int(min(s for s, _ in scores)) - 1, int(max(s for s, _ in scores)) + 2
+    for name, got in scores.items():
+        lo, hi = int(min(s for s, _ in got)) - 1, int(max(s for s, _ in got)) + 2
         tables.append(Table(f"{name} judge alone: refusing below a threshold", ["threshold", "refused", "precision",
                                                                                  "recall"],
-                            _sweep(scores, [x / 2 for x in range(2 * lo, 2 * hi)])))
+                            _sweep(got, [x / 2 for x in range(2 * lo, 2 * hi)])))
     return tables
 
 
@@ -111,8 +118,10 @@ def main(argv=None):
     ap.add_argument("--source", type=Path, default=None, help="the QA set's own reports folder")
     ap.add_argument("--index", type=Path, default=None, help="index folder for --source")
     ap.add_argument("--limit", type=int, default=0, help="only N questions, spread over the set")
+    ap.add_argument("--chars", type=int, nargs="*", default=[80, 120],
+                    help="also the separate judge reading this many characters of each passage")
     args = ap.parse_args(argv)
-    print_tables(run(args.qa, args.source, args.index, args.limit))
+    print_tables(run(args.qa, args.source, args.index, args.limit, tuple(args.chars)))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import re
 
 from .generation import Generator
 from .keyword import pos_tags
-from .prompting import judge_messages, shared_judge_messages
+from .prompting import focus, judge_messages, shared_judge_messages
 from .reportmeta import PLACE_END, YEAR, is_generic_place
 from .schema import ContextItem
 from .textnorm import HAN, normalize
@@ -50,15 +50,18 @@ def missing_constraints(question: str, context: list[ContextItem], quoted: bool 
 
 
 def judge(generator: Generator, question: str, context: list[ContextItem], labelled: bool = False,
-          tries: int = 2, enough: float = 2.5) -> float:
+          tries: int = 2, enough: float = 2.5, chars: int = 0) -> float:
     """The best judge score over the first `tries` passages, stopping at the first that reaches
     `enough` (the refusal threshold: a higher score of the next passage would change nothing, and
-    each passage costs ~2 s on 2 cores). `labelled`: the excerpt is shown with its report's label,
-    so the judge sees whose figure it is."""
+    each passage costs ~1–3 s on 2 cores). `labelled`: the excerpt is shown with its report's label,
+    so the judge sees whose figure it is. `chars`: the judge reads the passage's sentences closest
+    to the question within this many characters (at least the closest one), not the answer's
+    excerpt: the best sentence is what it decides on, and each character costs prompt time."""
     best = float("-inf")
     for item in context[:tries]:
         owner = f"【{item.hit.passage.scope}】" if labelled and item.hit.passage.scope else ""
-        best = max(best, generator.yes_no(judge_messages(question, owner + item.excerpt)))
+        excerpt = focus(item.hit.passage.text, question, chars) if chars else item.excerpt
+        best = max(best, generator.yes_no(judge_messages(question, owner + excerpt)))
         if best >= enough:
             break
     return best

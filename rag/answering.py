@@ -20,7 +20,7 @@ from .errors import BadInput
 from .evidence import best_evidence, by_meaning, similarity
 from .generation import Generator
 from .models import profile_spec
-from .prompting import REFUSAL, build_messages, judge_messages, select_context, translation_messages
+from .prompting import REFUSAL, build_messages, is_factual, judge_messages, select_context, translation_messages
 from .retrieval import Retriever
 from .followup import resolve
 from .schema import Answer, Checked, Event, Evidence, Question, Retrieval, Scope
@@ -158,7 +158,8 @@ class Answerer:
         elif context and self.generator is not None and judge_min is not None:
             t1 = time.perf_counter()
             score = (judge_shared(self.generator, messages) if self.shares_judge_prompt
-                     else judge(self.generator, asked, context, labelled, enough=judge_min))
+                     else judge(self.generator, asked, context, labelled, enough=judge_min,
+                           chars=self.factual_judge_chars if is_factual(asked) else 0))
             checks["judge"] = round(score, 3)
             timings["judge"] = (time.perf_counter() - t1) * 1000
             if checks["judge"] < judge_min:
@@ -238,6 +239,13 @@ class Answerer:
         """The context budget of a factual question: the config's, else the profile's."""
         chars = self.config.factual_context_chars
         return self.spec.factual_context_chars if chars is None else chars
+
+    @property
+    def factual_judge_chars(self) -> int:
+        """The judge's excerpt of each passage for a factual question, in characters: the config's,
+        else the profile's (0: the answer's excerpt)."""
+        chars = self.config.factual_judge_chars
+        return self.spec.factual_judge_chars if chars is None else chars
 
     @property
     def judge_min(self) -> float | None:

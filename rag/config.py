@@ -71,6 +71,9 @@ class Config:
     answer_cache: int = 128
     # Refuse when the judge scores the best passages below this (logit 是 − 否); None = the profile's.
     judge_min: float | None = None
+    # The judge's excerpt of each passage for a factual question, in characters (0 = the answer's
+    # excerpt); None = the profile's.
+    factual_judge_chars: int | None = None
     # Ask the judge at the end of the answer prompt (one evaluation of the passages per question)
     # rather than in a prompt of its own over the best passage; its threshold is then the profile's
     # shared_judge_min. Off until that threshold is calibrated on both eval sets (bench/judge.py).

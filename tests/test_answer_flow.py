@@ -135,6 +135,23 @@ def test_the_judge_threshold_refuses_below_and_answers_above(one_report, score, 
         assert "156" in ans.text and ans.citations
 
 
+def test_the_judge_of_a_factual_question_reads_the_sentence_closest_to_it(one_report):
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", factual_judge_chars=30)
+    assert a.factual_judge_chars == 30 and not a.answer(PARAPHRASE).refused
+    judged = gen.judged[0][-1]["content"]
+    # the passage's sentence that holds the answer, not the rest of the answer's excerpt
+    assert "共聘任156名法治副校长" in judged and "护航青少年健康成长" not in judged
+    assert "护航青少年健康成长" in gen.streamed[0][-1]["content"]  # the answer still reads its whole excerpt
+    # 0: the judge reads the answer's excerpt
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", factual_judge_chars=0)
+    a.answer(PARAPHRASE)
+    assert "护航青少年健康成长" in gen.judged[0][-1]["content"]
+    # a plan or list needs its heading and the measures under it: its judge reads the whole excerpt
+    a, gen = answerer(one_report, "全区开展了哪些法治副校长工作？", factual_judge_chars=30)
+    a.answer("学校里的法律副校长都做了哪些工作？")
+    assert "护航青少年健康成长" in gen.judged[0][-1]["content"]
+
+
 def test_a_count_the_report_states_in_the_questions_words_overrules_a_judges_no(one_report):
     a, gen = answerer(one_report, "全年办理行政复议案件7件[1]。", judge_score=-1.0)
     ans = a.answer("全年复议案件有多少件？")  # 4 of its 5 words: the judge is asked, and overruled
