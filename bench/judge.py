@@ -4,8 +4,9 @@ scores, refusals, time.
 For each question of a QA set that reaches the judge (retrieved, in scope, no missing year/place):
   separate           its own prompt over the best passage's excerpt as the answer reads it (then
                      the second passage's), then the answer prompt;
-  separate, N chars  the same over each passage's sentences closest to the question within N
-                     characters (Profile.judge_chars; the default profile ships one of these);
+  separate, N chars  the same, but a factual question's judge reads each passage's sentences
+                     closest to it within N characters (Profile.factual_judge_chars; the default
+                     profile ships 80);
   shared             the yes/no question appended to the answer prompt
                      (prompting.shared_judge_messages), then the answer prompt, whose passages
                      llama.cpp has just evaluated.
@@ -13,7 +14,7 @@ Both start from the same state (the fixed prompt prefix evaluated, as after warm
 prompt cache off, so neither path finds the other's prompt). Printed: time to the answer's first
 token per path, the score distributions of answerable vs unanswerable questions, and refusal
 precision / recall of each judge alone over a sweep of thresholds, to calibrate
-Profile.judge_min with judge_chars, and shared_judge_min.
+Profile.judge_min with factual_judge_chars, and shared_judge_min.
 
     python -m bench.judge [--qa eval/qa.jsonl] [--source DIR --index DIR] [--limit N] [--chars 80 120]
 """
@@ -43,7 +44,7 @@ def _sweep(scores: list[tuple[float, bool]], thresholds) -> list[list]:
     return rows
 
 
-def run(qa: Path, source: Path | None, index: Path | None, limit: int, chars: tuple[int, ...] = (80,),
+def run(qa: Path, source: Path | None, index: Path | None, limit: int, chars: tuple[int, ...] = (80, 120),
         log=print) -> list[Table]:
     from rag.answerability import judge, judge_shared, missing_constraints
     from rag.config import Config
@@ -119,7 +120,7 @@ def main(argv=None):
     ap.add_argument("--index", type=Path, default=None, help="index folder for --source")
     ap.add_argument("--limit", type=int, default=0, help="only N questions, spread over the set")
     ap.add_argument("--chars", type=int, nargs="*", default=[80, 120],
-                    help="also the separate judge reading this many characters of each passage")
+                    help="also the separate judge reading this many characters of each passage for a factual question")
     args = ap.parse_args(argv)
     print_tables(run(args.qa, args.source, args.index, args.limit, tuple(args.chars)))
 

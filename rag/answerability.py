@@ -16,7 +16,7 @@ import re
 
 from .generation import Generator
 from .keyword import pos_tags
-from .prompting import focus, judge_messages, shared_judge_messages
+from .prompting import focus, is_factual, judge_messages, shared_judge_messages
 from .reportmeta import PLACE_END, YEAR, is_generic_place
 from .schema import ContextItem
 from .textnorm import HAN, normalize
@@ -54,13 +54,15 @@ def judge(generator: Generator, question: str, context: list[ContextItem], label
     """The best judge score over the first `tries` passages, stopping at the first that reaches
     `enough` (the refusal threshold: a higher score of the next passage would change nothing, and
     each passage costs ~1–3 s on 2 cores). `labelled`: the excerpt is shown with its report's label,
-    so the judge sees whose figure it is. `chars`: the judge reads the passage's sentences closest
-    to the question within this many characters (at least the closest one), not the answer's
-    excerpt: the best sentence is what it decides on, and each character costs prompt time."""
+    so the judge sees whose figure it is. `chars`: for a factual question, the judge reads the
+    passage's sentences closest to it within this many characters (at least the closest one), not
+    the answer's excerpt: the sentence holding the figure is what it decides on, and each character
+    costs prompt time. A plan or list keeps the excerpt: its heading and measures are the answer."""
     best = float("-inf")
+    short = bool(chars) and is_factual(question)
     for item in context[:tries]:
         owner = f"【{item.hit.passage.scope}】" if labelled and item.hit.passage.scope else ""
-        excerpt = focus(item.hit.passage.text, question, chars) if chars else item.excerpt
+        excerpt = focus(item.hit.passage.text, question, chars) if short else item.excerpt
         best = max(best, generator.yes_no(judge_messages(question, owner + excerpt)))
         if best >= enough:
             break

@@ -20,7 +20,7 @@ from .errors import BadInput
 from .evidence import best_evidence, by_meaning, similarity
 from .generation import Generator
 from .models import profile_spec
-from .prompting import REFUSAL, build_messages, is_factual, judge_messages, select_context, translation_messages
+from .prompting import REFUSAL, build_messages, judge_messages, select_context, translation_messages
 from .retrieval import Retriever
 from .followup import resolve
 from .schema import Answer, Checked, Event, Evidence, Question, Retrieval, Scope
@@ -159,7 +159,7 @@ class Answerer:
             t1 = time.perf_counter()
             score = (judge_shared(self.generator, messages) if self.shares_judge_prompt
                      else judge(self.generator, asked, context, labelled, enough=judge_min,
-                           chars=self.factual_judge_chars if is_factual(asked) else 0))
+                                chars=self.factual_judge_chars))
             checks["judge"] = round(score, 3)
             timings["judge"] = (time.perf_counter() - t1) * 1000
             if checks["judge"] < judge_min:
