@@ -41,6 +41,17 @@ def clean_question(question: str, max_chars: int) -> str:
     return text[:max_chars]
 
 
+def bounded_history(history, max_turns: int, max_chars: int) -> list[dict]:
+    """The last `max_turns` {question, answer} pairs, each text cut to `max_chars`: what a follow-up
+    is rewritten with costs time per character (retrieval reads the previous question), so no earlier
+    turn may be longer than a question. Anything that is not such a pair is dropped."""
+    if not isinstance(history, (list, tuple)):
+        return []
+    pairs = [h for h in history if isinstance(h, dict)][-max_turns:] if max_turns > 0 else []
+    return [{"question": str(h.get("question") or "")[:max_chars], "answer": str(h.get("answer") or "")[:max_chars]}
+            for h in pairs]
+
+
 def is_foreign(text: str) -> bool:
     """Mostly Latin letters and no Chinese: the reports are Chinese, so retrieve with a translation."""
     letters = sum(c.isascii() and c.isalpha() for c in text)
@@ -214,8 +225,13 @@ class Answerer:
         return by_meaning(retrieval.hits, question, self.retriever.embedder) if retrieval.relevant else None
 
     def resolve(self, question: str, history: list[dict] | None) -> Question:
-        """The question with what a follow-up leaves out taken from the conversation (`followup`)."""
-        return resolve(question, history, lambda text: self.retriever.scope(text).named)
+        """The question with what a follow-up leaves out taken from the conversation (`followup`),
+        from a bounded history: the searched question is at most twice a question's length."""
+        cfg = self.config
+        resolved = resolve(question, bounded_history(history, cfg.max_history_turns, cfg.max_question_chars),
+                           lambda text: self.retriever.scope(text).named)
+        limit = 2 * cfg.max_question_chars
+        return replace(resolved, query=resolved.query[:limit], asked=resolved.asked[:limit])
 
     def scope_of(self, question: str, asked: str) -> Scope:
         """The reports a question asks about: those its standalone form names (a follow-up's

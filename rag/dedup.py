@@ -6,13 +6,16 @@ Config.near_dup_threshold). At 0.85 a copy with a few characters changed or a cl
 merges; two different paragraphs of the same report share well under 0.3 even when they follow
 the same template, so the threshold has a wide margin on both sides.
 A near copy whose numbers differ is never merged: two districts' reports written from one template,
-or a corrected figure in a new edition, must each keep their own numbers.
+or a corrected figure in a new edition, must each keep their own numbers. Nor is one whose place or
+body names differ: a district's report copied with only the district's name changed is that other
+district's text, and its passages must show its own name.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from .reportmeta import PLACE_PART
 from .schema import Paragraph, ParagraphGroup
 from .textnorm import normalize, numbers_with_units
 
@@ -39,6 +42,13 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
+def same_facts(a: str, b: str) -> bool:
+    """Whether two near-identical paragraphs state the same figures about the same places and bodies."""
+    if sorted(numbers_with_units(a)) != sorted(numbers_with_units(b)):
+        return False
+    return set(PLACE_PART.findall(normalize(a))) == set(PLACE_PART.findall(normalize(b)))
+
+
 def deduplicate(paragraphs: list[Paragraph], threshold: float = 0.85) -> tuple[list[ParagraphGroup], DedupReport]:
     """Groups in first-seen order. Candidates for near matches come from an inverted index of
     shingles, so cost grows with overlap, not with the square of the corpus."""
@@ -57,7 +67,7 @@ def deduplicate(paragraphs: list[Paragraph], threshold: float = 0.85) -> tuple[l
         shared = Counter(i for s in sh for i in postings.get(s, ()))
         best = max(shared, key=lambda i: shared[i] / (len(sh) + len(sets[i]) - shared[i]), default=None)
         if (best is not None and shared[best] / (len(sh) + len(sets[best]) - shared[best]) >= threshold
-                and sorted(numbers_with_units(p.text)) == sorted(numbers_with_units(groups[best].paragraph.text))):
+                and same_facts(p.text, groups[best].paragraph.text)):
             groups[best].copies.append(p)
             by_key[key] = best
             report.near += 1

@@ -1,6 +1,8 @@
 """The errors the product reports to people; each carries a message that says what to do.
 
-The CLI maps them to exit codes: 2 for bad input, 3 for a missing model or index.
+The CLI maps them to exit codes: 1 for an inconsistent index (`rag index verify`), 2 for bad
+input, 3 for a missing model or index, 4 when another process is writing the index, 130 when
+interrupted.
 """
 
 
@@ -26,6 +28,12 @@ class IndexMissing(RagError):
     """No usable index; the message names the build command."""
 
     exit_code = 3
+
+
+class IndexBusy(RagError):
+    """Another process holds the index's write lock; nothing was changed."""
+
+    exit_code = 4
 
 
 class LLMUnavailable(RagError):

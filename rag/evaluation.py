@@ -252,7 +252,8 @@ def misread_figures(item: QAItem, shown: str) -> list[str]:
 
 
 def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
-             shelf: Shelf | None = None) -> ItemResult:
+             shelf: Shelf | None = None, recorder=None) -> ItemResult:
+    """One item's result; `recorder` (replay.Recorder) keeps what its checks read, for the golden replay."""
     if retrieval_only:
         t0 = time.perf_counter()
         resolved = answerer.resolve(item.question, item.history)
@@ -261,7 +262,11 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
         timings = {"retrieve": (time.perf_counter() - t0) * 1000}
         answer = None
     else:
+        if recorder is not None:
+            recorder.begin()
         answer = answerer.answer(item.question, item.history, top_k)
+        if recorder is not None:
+            recorder.end(item, answer, top_k)
         hits, timings = answer.hits, answer.timings_ms
     result = ItemResult(item.id, item.type, item.question, None, None, _hit_rank(item, hits, shelf), None, [], [],
                         None, {k: round(v, 1) for k, v in timings.items()}, [h.passage.text for h in hits],
@@ -352,13 +357,13 @@ def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: 
 
 
 def run_eval(answerer: Answerer, items: list[QAItem], top_k: int, retrieval_only: bool,
-             on_result: Callable[[ItemResult], None] | None = None) -> tuple[list[ItemResult], bool]:
+             on_result: Callable[[ItemResult], None] | None = None, recorder=None) -> tuple[list[ItemResult], bool]:
     """Results so far and whether the run was interrupted (Ctrl-C keeps what was done)."""
     results = []
     shelf = Shelf.of(answerer) if any(i.report or i.alternatives for i in items) else None
     try:
         for item in items:
-            results.append(run_item(answerer, item, top_k, retrieval_only, shelf))
+            results.append(run_item(answerer, item, top_k, retrieval_only, shelf, recorder))
             if on_result:
                 on_result(results[-1])
     except KeyboardInterrupt:

@@ -8,6 +8,8 @@ makes every vector stale: that is a full rebuild, and the report says so.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import time
@@ -132,61 +134,68 @@ def build_index(config: Config, embedder: Embedder, source: Path | None = None, 
     `full` re-parses and re-embeds everything; `preparsed` maps file hashes to Documents already
     parsed by the caller (add_reports validates files before copying them).
     """
+    with write_lock(config.index_dir):
+        drop_unfinished_add(config)
+        return _build(config, embedder, source, progress_factory, full, preparsed)
+
+
+def _build(config: Config, embedder: Embedder, source: Path | None, progress_factory, full: bool,
+           preparsed: dict[str, Document] | None) -> BuildReport:
+    """build_index's work, under the write lock."""
     started = time.perf_counter()
     report = BuildReport()
     source = Path(source or config.source_dir)
     paths, others = find_reports(source)
     report.ignored = [str(p) for p in others]
-    with write_lock(config.index_dir):
-        previous = _previous(config, embedder, full, report)
-        docs = _load_all(paths, config, previous, preparsed or {}, report, progress_factory)
-        if not docs:
-            raise BadInput(f"No usable reports found in {source} (supported: {', '.join(SUPPORTED_SUFFIXES)})."
-                           + "".join(f"\n  {p}: {m}" for p, m in report.failed))
-        # The same report under two names (or in two formats) is one report.
-        docs = list({d.doc_id: d for d in docs}.values())
-        report.documents = len(docs)
-        _changes(report, previous, docs)
-        if previous is not None and not (report.added or report.updated or report.removed):
-            report.passages = report.reused = len(previous.passages)  # nothing to do: keep the live version
-            report.version, report.seconds = previous.version, time.perf_counter() - started
-            return report
+    previous = _previous(config, embedder, full, report)
+    docs = _load_all(paths, config, previous, preparsed or {}, report, progress_factory)
+    if not docs:
+        raise BadInput(f"No usable reports found in {source} (supported: {', '.join(SUPPORTED_SUFFIXES)})."
+                       + "".join(f"\n  {p}: {m}" for p, m in report.failed))
+    # The same report under two names (or in two formats) is one report.
+    docs = list({d.doc_id: d for d in docs}.values())
+    report.documents = len(docs)
+    _changes(report, previous, docs)
+    if previous is not None and not (report.added or report.updated or report.removed):
+        report.passages = report.reused = len(previous.passages)  # nothing to do: keep the live version
+        report.version, report.seconds = previous.version, time.perf_counter() - started
+        return report
 
-        paragraphs = [p for d in docs for p in split_paragraphs(d)]
-        groups, dd = deduplicate(paragraphs, config.near_dup_threshold)
-        report.paragraphs, report.exact_duplicates, report.near_duplicates = len(paragraphs), dd.exact, dd.near
-        passages = chunk_groups(groups, {d.doc_id: d.title for d in docs}, config.chunk_chars, config.chunk_overlap,
-                                {d.doc_id: d.info.label for d in docs})
-        report.passages = len(passages)
+    paragraphs = [p for d in docs for p in split_paragraphs(d)]
+    groups, dd = deduplicate(paragraphs, config.near_dup_threshold)
+    report.paragraphs, report.exact_duplicates, report.near_duplicates = len(paragraphs), dd.exact, dd.near
+    passages = chunk_groups(groups, {d.doc_id: d.title for d in docs}, config.chunk_chars, config.chunk_overlap,
+                            {d.doc_id: d.info.label for d in docs})
+    report.passages = len(passages)
 
-        vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
-        tokens: list[list[str] | None] = [None] * len(passages)
-        todo = []
-        for i, p in enumerate(passages):
-            row = previous.row_of.get(p.id) if previous is not None else None
-            if row is None or previous.passages[row].scope != p.scope:  # a new owner's label: embed again
-                todo.append(i)
-            else:
-                vectors[i] = previous.faiss.reconstruct(row)
-                tokens[i] = previous.tokens[row]
-        report.reused, report.embedded = len(passages) - len(todo), len(todo)
-        if todo:
-            bar = progress_factory(len(todo), "embedding") if progress_factory else None
-            try:
-                new = embedder.embed_documents([passages[i].embed_text() for i in todo],
-                                               progress=bar.update if bar is not None else None)
-            finally:
-                if bar is not None:
-                    bar.close()
-            vectors[todo] = new
-        tokens = [t if t is not None else tokenize(p.keyword_text()) for p, t in zip(passages, tokens)]
-        manifest = Manifest(format_version=FORMAT_VERSION, embedder=embedder.id, dim=embedder.dim,
-                            chunker=chunker_settings(config), documents={d.path: d.file_sha256 for d in docs},
-                            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), passages=len(passages),
-                            dedup={"paragraphs": len(paragraphs), "exact": dd.exact, "near": dd.near},
-                            source_dir=str(source.resolve()))
-        added_at = {d["doc_id"]: d["added_at"] for d in previous.documents} if previous is not None else {}
-        path = write_version(config.index_dir, docs, passages, tokens, vectors, manifest, added_at)
+    vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    tokens: list[list[str] | None] = [None] * len(passages)
+    todo = []
+    for i, p in enumerate(passages):
+        row = previous.row_of.get(p.id) if previous is not None else None
+        if row is None or previous.passages[row].scope != p.scope:  # a new owner's label: embed again
+            todo.append(i)
+        else:
+            vectors[i] = previous.faiss.reconstruct(row)
+            tokens[i] = previous.tokens[row]
+    report.reused, report.embedded = len(passages) - len(todo), len(todo)
+    if todo:
+        bar = progress_factory(len(todo), "embedding") if progress_factory else None
+        try:
+            new = embedder.embed_documents([passages[i].embed_text() for i in todo],
+                                           progress=bar.update if bar is not None else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        vectors[todo] = new
+    tokens = [t if t is not None else tokenize(p.keyword_text()) for p, t in zip(passages, tokens)]
+    manifest = Manifest(format_version=FORMAT_VERSION, embedder=embedder.id, dim=embedder.dim,
+                        chunker=chunker_settings(config), documents={d.path: d.file_sha256 for d in docs},
+                        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), passages=len(passages),
+                        dedup={"paragraphs": len(paragraphs), "exact": dd.exact, "near": dd.near},
+                        source_dir=str(source.resolve()))
+    added_at = {d["doc_id"]: d["added_at"] for d in previous.documents} if previous is not None else {}
+    path = write_version(config.index_dir, docs, passages, tokens, vectors, manifest, added_at)
     report.version = path.name
     report.seconds = time.perf_counter() - started
     return report
@@ -221,13 +230,67 @@ def safe_filename(name: str) -> str:
     return f"{stem[:80]}{suffix}"
 
 
+ADDING = ".adding.json"  # in the index folder: the files an add copied, until its index is live
+
+
+def drop_unfinished_add(config: Config) -> list[str]:
+    """Remove the files an add copied into the reports folder and never finished indexing (it was
+    killed): the next build must not index them silently. Call under the write lock."""
+    journal = config.index_dir / ADDING
+    if not journal.exists():
+        return []
+    try:
+        names = [str(n) for n in json.loads(journal.read_text(encoding="utf-8"))]
+    except (OSError, ValueError):
+        names = []
+    dropped = []
+    for name in names:
+        target = config.source_dir / Path(name).name  # names only: never a path outside the folder
+        for path in (target, sidecar_path(target), target.with_name(f".{target.name}.partial")):
+            if path.exists():
+                path.unlink()
+                dropped.append(str(path))
+    journal.unlink(missing_ok=True)
+    return dropped
+
+
 def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_factory=None) -> BuildReport:
     """Copy report files (or every report in given folders) into the source folder and index them.
 
     Each file is parsed before it is copied: one that cannot be used is reported and never enters
     the source folder or the index; the others still go in. Only new passages are embedded.
+    All or nothing: the files are copied only once the write lock is held (a second writer changes
+    nothing), each into place by a rename, and an add that fails removes them again; one that is
+    killed leaves a journal, and the next writer removes them (`drop_unfinished_add`).
     """
     config.source_dir.mkdir(parents=True, exist_ok=True)
+    with write_lock(config.index_dir):
+        drop_unfinished_add(config)
+        failed, preparsed, copies = _validate(config, files)
+        journal = config.index_dir / ADDING
+        journal.write_text(json.dumps([t.name for _, t in copies], ensure_ascii=False), encoding="utf-8")
+        placed: list[Path] = []
+        try:
+            for f, target in copies:
+                placed += _place(f, target)
+            report = _build(config, embedder, None, progress_factory, False, preparsed)
+        except BaseException as e:
+            for path in placed:
+                path.unlink(missing_ok=True)
+            if isinstance(e, BadInput):  # nothing usable at all: still say why each file was refused
+                raise BadInput(f"{e}" + "".join(f"\n  {p}: {m}" for p, m in failed)) from None
+            raise
+        finally:
+            journal.unlink(missing_ok=True)
+    report.failed = failed + report.failed
+    report.parsed += len(preparsed)
+    return report
+
+
+def _validate(config: Config, files: list[Path]) -> tuple[list[tuple[str, str]], dict[str, Document],
+                                                          list[tuple[Path, Path]]]:
+    """The files' refusals, their parsed documents by hash, and (file, target in the reports folder)
+    for each usable one that the folder does not already hold."""
     failed: list[tuple[str, str]] = []
     preparsed: dict[str, Document] = {}
     by_size: dict[int, list[Path]] = {}
@@ -244,31 +307,38 @@ def add_reports(config: Config, embedder: Embedder, files: list[Path], progress_
             failed.append((str(f), f"{f}: no such file."))
         else:
             candidates.append(f)
+    copies: list[tuple[Path, Path]] = []
+    taken = {p.name for p in config.source_dir.iterdir()}
     for f in candidates:
         try:
             raw = read_file(f, config.max_file_bytes)
             digest = file_digest(raw)
-            if any(file_digest(p.read_bytes()) == digest for p in by_size.get(len(raw), [])):
+            if digest in preparsed or any(file_digest(p.read_bytes()) == digest for p in by_size.get(len(raw), [])):
                 continue  # already in the source folder: the build reports it as unchanged
             doc = load_document(f, config.max_file_bytes, raw=raw)
         except BadInput as e:
             failed.append((str(f), str(e)))
             continue
         target = config.source_dir / safe_filename(f.name)
-        if target.exists():  # a different report under the same name: keep both
+        if target.name in taken:  # a different report under the same name: keep both
             target = target.with_name(f"{target.stem}-{doc.doc_id[:6]}{target.suffix}")
-        shutil.copyfile(f, target)
-        if read_override(f):  # a correction of its identity travels with it
-            shutil.copyfile(sidecar_path(f), sidecar_path(target))
-        by_size.setdefault(len(raw), []).append(target)
+        taken.add(target.name)
+        copies.append((f, target))
         preparsed[digest] = doc
-    try:
-        report = build_index(config, embedder, progress_factory=progress_factory, preparsed=preparsed)
-    except BadInput as e:  # nothing usable at all: still say why each file was refused
-        raise BadInput(f"{e}" + "".join(f"\n  {p}: {m}" for p, m in failed)) from None
-    report.failed = failed + report.failed
-    report.parsed += len(preparsed)
-    return report
+    return failed, preparsed, copies
+
+
+def _place(f: Path, target: Path) -> list[Path]:
+    """Copy a report (and its identity sidecar) into the reports folder: written beside, renamed into place."""
+    placed = []
+    for src, dst in ((f, target), (sidecar_path(f), sidecar_path(target))):
+        if src is not f and not read_override(f):
+            continue
+        partial = dst.with_name(f".{dst.name}.partial")
+        shutil.copyfile(src, partial)
+        os.replace(partial, dst)
+        placed.append(dst)
+    return placed
 
 
 def resolve_report(version: IndexVersion, key: str) -> dict:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexMissing, RagError
+from .errors import IndexBusy, IndexMissing, RagError
 from .schema import Document, Location, Passage, ReportInfo
 from .vector_index import build_faiss_index, tune_for_search
 
@@ -201,7 +201,8 @@ def write_lock(index_dir: Path):
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         fh.close()
-        raise RagError(f"Another process is writing the index in {index_dir}; wait for it to finish.") from None
+        raise IndexBusy(f"Another process is writing the index in {index_dir}; nothing was changed. Wait for it "
+                        "to finish, then try again.") from None
     try:
         yield
     finally:

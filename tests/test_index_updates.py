@@ -206,7 +206,7 @@ def test_a_second_writer_gets_a_clear_message(tmp_path, seeded):
         proc = _spawn("from rag.cli import main; import sys; sys.argv=['rag','index','rebuild','--profile','lite']; "
                       "main()", cfg)
         out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 1 and "Another process is writing the index" in err and "Traceback" not in err
+    assert proc.returncode == 4 and "Another process is writing the index" in err and "Traceback" not in err
 
 
 def test_damaged_live_version_falls_back_and_a_rebuild_repairs_it(tmp_path, seeded):

@@ -24,7 +24,7 @@ from typing import Callable, Literal
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,6 +33,7 @@ from rag.config import PROFILES, Config
 from rag.errors import BadInput, IndexMissing, LLMUnavailable, ModelMissing, RagError
 from rag.schema import ReportInfo, passage_json
 
+from .limits import RequestLimits
 from .service import AnswerService, history_pairs
 
 KEEPALIVE_S = 10.0  # an SSE comment this often while a streamed request waits its turn
@@ -126,17 +127,18 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str | None = None
     messages: list[Message]
-    stream: bool = False
-    max_tokens: int | None = Field(None, ge=1)  # can only shorten the product's own limit
-    max_completion_tokens: int | None = Field(None, ge=1)
-    n: int | None = None
-    top_k: int | None = Field(None, ge=1, le=20)  # passages to retrieve (extra; default the config's)
+    # strict: "stream": "yes" or "top_k": "5" / true is a 400, not read as true or 5
+    stream: StrictBool = False
+    max_tokens: StrictInt | None = Field(None, ge=1)  # can only shorten the product's own limit
+    max_completion_tokens: StrictInt | None = Field(None, ge=1)
+    n: StrictInt | None = None
+    top_k: StrictInt | None = Field(None, ge=1, le=20)  # passages to retrieve (extra; default the config's)
 
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     query: str
-    top_k: int = Field(4, ge=1, le=50)
+    top_k: StrictInt = Field(4, ge=1, le=50)
     model: str | None = None
 
 
@@ -303,7 +305,7 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(exc.status_code)
         return ApiError(exc.status_code, str(exc.detail), code=code).response()
 
     @app.exception_handler(Exception)
@@ -406,6 +408,12 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
     return app
 
 
+def with_limits(app: FastAPI, config: Config) -> FastAPI:
+    """Every route behind the request limits: a body over Config.max_request_kb is refused (413)."""
+    app.add_middleware(RequestLimits, max_bytes=config.max_request_kb * 1024)
+    return app
+
+
 def create_app(config: Config, service: AnswerService | None = None,
                answerer_for: Callable[[str], Answerer] | None = None, preload: bool = True) -> FastAPI:
     """The API alone; `service` shares the answerers of another front end (the web chat), else a
@@ -413,7 +421,7 @@ def create_app(config: Config, service: AnswerService | None = None,
     app = FastAPI(title="报告问答 API", version="1", summary="OpenAI-compatible cited answers about the reports")
     service = service or AnswerService(config, answerer_for, preload)
     app.state.rag = service
-    return add_api(app, service)
+    return add_api(with_limits(app, config), service)
 
 
 def run(config: Config, host: str = "127.0.0.1", port: int = 8000) -> None:

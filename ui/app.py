@@ -24,6 +24,7 @@ from rag.formats import SUPPORTED_SUFFIXES  # noqa: E402
 from rag.indexing import add_reports, remove_report  # noqa: E402
 from rag.store import open_index  # noqa: E402
 
+from .limits import MAX_UPLOAD_MB, UPLOAD_KEEP_S, upload_dir  # noqa: E402
 from .render import CSS, JS, answer_html, esc, pending_html, sources_html  # noqa: E402
 from .service import AnswerService, history_pairs  # noqa: E402
 
@@ -34,6 +35,7 @@ EXAMPLES = [
     "2025年在行政执法方面有什么安排？",
 ]
 MAX_QUEUE = 20
+MAX_TOP_K = 20  # as the API's top_k
 
 
 class ChatService:
@@ -76,8 +78,11 @@ class ChatService:
         if not paths:
             raise gr.Error("请先选择要上传的报告文件（" + " ".join(SUPPORTED_SUFFIXES) + "）。")
         cfg = self.config
-        with self._write_lock:
-            report = add_reports(cfg, get_embedder(cfg), [Path(p) for p in paths], _gr_progress(progress))
+        try:
+            with self._write_lock:
+                report = add_reports(cfg, get_embedder(cfg), [Path(p) for p in paths], _gr_progress(progress))
+        finally:
+            _discard_uploads(paths)  # added reports are copied into the reports folder; refused ones go
         lines = [f"已索引：{report.documents} 份报告，{report.passages} 个段落（新嵌入 {report.embedded}，"
                  f"复用 {report.reused}），用时 {report.seconds:.1f} 秒。"]
         lines += [f"未加入 {esc(Path(name).name)}：{esc(msg)}" for name, msg in report.failed]
@@ -87,10 +92,30 @@ class ChatService:
         self.check_password(password)
         if not doc_id:
             raise gr.Error("请先选择要删除的报告。")
+        if doc_id not in [row[0] for row in self.reports_table()]:
+            raise gr.Error(f"没有 id 为 {doc_id} 的报告：请从列表中选择。")
         cfg = self.config
         with self._write_lock:
             report = remove_report(cfg, get_embedder(cfg), doc_id, _gr_progress(progress))
         return f"已删除。现有 {report.documents} 份报告，{report.passages} 个段落。"
+
+
+def _discard_uploads(paths) -> None:
+    """Delete uploaded files from gradio's upload folder (only there: never a file elsewhere)."""
+    root = upload_dir().resolve()
+    for p in paths or []:
+        path = Path(p).resolve()
+        if root in path.parents:
+            path.unlink(missing_ok=True)
+
+
+def valid_top_k(top_k) -> int:
+    """top_k as the API takes it: a whole number from 1 to MAX_TOP_K (not "5", not true)."""
+    if isinstance(top_k, float) and top_k.is_integer():
+        top_k = int(top_k)  # a slider's 4.0
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
+        raise gr.Error(f"top_k 应为 1 到 {MAX_TOP_K} 之间的整数，收到的是 {top_k!r}。")
+    return top_k
 
 
 def _gr_progress(progress):
@@ -123,6 +148,7 @@ def _text(message: dict) -> str:
 
 
 def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
+    upload_dir()  # gradio's upload folder (GRADIO_TEMP_DIR, read by Blocks): ours, so its size can be bounded
     service = ChatService(config)
 
     def add_user(message, history):
@@ -144,7 +170,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         try:
             answerer = service.answers.answerer(profile)
             hits, streamed, evidence = [], "", None
-            for event in answerer.stream(question, earlier, int(top_k)):
+            for event in answerer.stream(question, earlier, valid_top_k(top_k)):
                 if event.kind == "evidence":
                     evidence = event.data
                     history[-1]["content"] = pending_html("", "正在生成…", evidence)
@@ -170,14 +196,17 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         try:
             history = json.loads(history_json or "[]")
         except ValueError:
-            raise gr.Error("history_json must be a JSON list of {question, answer}.") from None
+            history = None
+        if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+            raise gr.Error("history_json 应为 JSON 列表：[{\"question\": …, \"answer\": …}]。")
+        top_k = valid_top_k(top_k)
         service.answers.ready.wait()
         try:
-            return service.answers.answerer().answer(question, history, int(top_k)).to_json()
+            return service.answers.answerer().answer(question, history, top_k).to_json()
         except RagError as e:
             raise gr.Error(str(e)) from None
 
-    with gr.Blocks(title="报告问答") as demo:
+    with gr.Blocks(title="报告问答", delete_cache=(UPLOAD_KEEP_S, UPLOAD_KEEP_S)) as demo:
         gr.Markdown("## 报告问答 · 基于政府报告原文回答，并标注出处")
         status = gr.Markdown(service.status(), elem_id="status")
         with gr.Tabs():
@@ -209,7 +238,10 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                     with gr.Column():
                         password = gr.Textbox(label="管理密码", type="password", visible=bool(service.password))
                         add_btn = gr.Button("加入索引", variant="primary", elem_id="add-report")
-                        remove_id = gr.Dropdown(label="删除报告（选择 id）", choices=[r[0] for r in service.reports_table()])
+                        # choices are read when the page opens and after each change (reports added since
+                        # the server started included); the server checks the id again
+                        remove_id = gr.Dropdown(label="删除报告（选择 id）", choices=[r[0] for r in service.reports_table()],
+                                                allow_custom_value=True)
                         remove_btn = gr.Button("删除", variant="stop")
                 manage_out = gr.HTML(elem_id="manage-out")
 
@@ -239,6 +271,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         remove_btn.click(do_remove, [remove_id, password], manage_out, api_visibility="private",
                          concurrency_id="llm").then(refreshed, None, [table, remove_id], api_visibility="private")
         demo.load(service.status, None, status, api_visibility="private")
+        demo.load(refreshed, None, [table, remove_id], api_visibility="private", queue=False)
         timer = gr.Timer(2.0)
         timer.tick(lambda: (service.status(), gr.Timer(active=not service.answers.ready.is_set())), None,
                    [status, timer], api_visibility="private", queue=False)
@@ -248,24 +281,17 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
 
 
 def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, block: bool = True, api: bool = False):
-    demo, service = build_app(config)
-    if api:
-        return _serve_with_api(config, demo, service, host, port, block)
-    demo.launch(server_name=host, server_port=port, css=CSS, js=JS, theme=gr.themes.Soft(),
-                prevent_thread_lock=not block, show_error=True, quiet=not block, footer_links=["api"],
-                max_file_size="20mb")
-    return demo, service
-
-
-def _serve_with_api(config: Config, demo: gr.Blocks, service: ChatService, host: str, port: int, block: bool):
-    """The chat at / and the OpenAI-compatible API at /v1 in one process, sharing the loaded models."""
+    """The chat at /, and with `api` the OpenAI-compatible API at /v1 in the same process, sharing the
+    loaded models; every route behind the request limits (ui/limits.py)."""
     import uvicorn
+    from fastapi import FastAPI
 
-    from .api import create_app
+    from .api import create_app, with_limits
 
-    app = create_app(config, service.answers)
+    demo, service = build_app(config)
+    app = create_app(config, service.answers) if api else with_limits(FastAPI(title="报告问答"), config)
     gr.mount_gradio_app(app, demo, path="/", css=CSS, js=JS, theme=gr.themes.Soft(), show_error=True,
-                        footer_links=["api"], max_file_size="20mb", server_name=host, server_port=port)
+                        footer_links=["api"], max_file_size=f"{MAX_UPLOAD_MB}mb", server_name=host, server_port=port)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     if block:
         server.run()

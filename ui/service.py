@@ -14,8 +14,6 @@ from rag.config import Config
 from rag.errors import RagError
 from rag.retrieval import Retriever
 
-MAX_HISTORY = 4  # earlier question/answer pairs kept for follow-ups (as in `rag chat`)
-
 
 class AnswerService:
     """Answerers per profile. `answerer_for(profile)` replaces loading (tests); `preload` loads and
@@ -97,9 +95,10 @@ class AnswerService:
         return "idle", None
 
 
-def history_pairs(turns: Iterable[tuple[str, str]], keep: int = MAX_HISTORY) -> list[dict]:
+def history_pairs(turns: Iterable[tuple[str, str]]) -> list[dict]:
     """Earlier (role, text) turns as the {question, answer} pairs follow-ups are rewritten with;
-    turns of other roles, and a question with no answer after it, are left out."""
+    turns of other roles, and a question with no answer after it, are left out. The answerer keeps
+    the last Config.max_history_turns of them, each cut to a question's length."""
     pairs, question = [], None
     for role, text in turns:
         if role == "user":
@@ -107,4 +106,4 @@ def history_pairs(turns: Iterable[tuple[str, str]], keep: int = MAX_HISTORY) -> 
         elif role == "assistant" and question is not None:
             pairs.append({"question": question, "answer": text})
             question = None
-    return pairs[-keep:]
+    return pairs
