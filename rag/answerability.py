@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 
 from .generation import Generator
-from .keyword import pos_tags
+from .gazetteer import gazetteer, strip_suffix
 from .prompting import focus, is_factual, judge_messages, shared_judge_messages
-from .reportmeta import PLACE_END, YEAR, is_generic_place
+from .reportmeta import YEAR, unquoted
 from .schema import ContextItem
 from .textnorm import HAN, normalize
 
@@ -36,13 +36,9 @@ def missing_constraints(question: str, context: list[ContextItem], quoted: bool 
     text = normalize(" ".join(f"{c.hit.passage.title} {c.hit.passage.scope} {c.hit.passage.path} {c.hit.passage.text}"
                               for c in context))
     q = normalize(question)
-    missing = [y + "年" for y in YEAR.findall(q) if y not in text]
-    for word, flag in pos_tags(q):
-        # jieba tags many non-places as ns (午休, 新建): trust only names with a place suffix
-        if flag == "ns" and len(word) >= 3 and PLACE_END.search(word) and not is_generic_place(word):
-            stem = PLACE_END.sub("", word)
-            if stem and stem not in text:
-                missing.append(word)
+    bare = unquoted(q)  # a quoted title's years and places are checked as the quoted name itself
+    missing = [y + "年" for y in YEAR.findall(bare) if y not in text]
+    missing += [name for name, _, _ in gazetteer().named_places(bare) if strip_suffix(name) not in text]
     squeezed = _squeezed(text)
     missing += [f"“{name}”" for groups in (_QUOTED.findall(q) if quoted else []) for name in groups
                 if HAN.search(name) and _squeezed(name) not in squeezed]

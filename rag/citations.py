@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from .prompting import REFUSAL
-from .schema import Checked, Citation, Evidence, Passage, ReportInfo
+from .schema import LEVEL_SUFFIXES, Checked, Citation, Evidence, Passage, ReportInfo
 from .reportmeta import YEAR
 from .keyword import counted_phrase
 from .scoping import aliases, mentions
@@ -121,8 +121,7 @@ def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]
         if owners and figures(sentence):
             said = normalize(sentence)
             # named in this sentence, or already in an earlier one (a list under one report's name)
-            unnamed = [o for o in owners if (o.body or o.place) and not _names(said, o, reports)
-                       and not _names(said_before, o, reports)]
+            unnamed = [o for o in owners if not _names(said, o, reports) and not _names(said_before, o, reports)]
             if unnamed:
                 lead = len(sentence) - len(_LIST_ITEM.sub("", sentence, count=1))
                 source = "、".join(map(report_name, unnamed))
@@ -133,16 +132,43 @@ def attribute(text: str, passages: list[Passage], reports: dict[str, ReportInfo]
 
 
 def report_name(info: ReportInfo) -> str:
-    """How an answer names a report: 澄州市云溪区教育局2024年度报告."""
+    """How an answer names a report: 澄州市云溪区教育局2024年度报告, or by its title when whose it
+    is was not read (《2024年法治政府建设情况报告》): a figure always says where it is from."""
+    if not (info.body or info.place):
+        return f"《{info.title[:MAX_TITLE_SHOWN]}{'…' if len(info.title) > MAX_TITLE_SHOWN else ''}》"
     return f"{info.body or info.place}{'、'.join(map(str, info.years))}{'年度' if info.years else ''}报告"
 
 
+MAX_TITLE_SHOWN = 30  # characters of a title that names a report in an answer
+
+
 def _names(sentence: str, owner: ReportInfo, reports: dict[str, ReportInfo]) -> bool:
-    """Whether a sentence names a report's owner (and its year, when that body has several reports)."""
+    """Whether a sentence names a report's owner (and its year, when that body has several reports),
+    or the report by its title when whose it is was not read."""
+    if not (owner.body or owner.place):
+        return normalize(report_name(owner)) in sentence
     if not any(alias in sentence for alias in aliases(owner)):
         return False
     several_years = sum(r.body == owner.body for r in reports.values()) > 1
     return not several_years or any(str(y) in sentence for y in owner.years)
+
+
+def misleveled(sentence: str, cited: list[Passage], reports: dict[str, ReportInfo] | None) -> list[str]:
+    """Figures an answer states at a level (全市) its cited passages do not count them at: the
+    sentences holding the figure name another level (全区), or none and their report is of another
+    level (a district's report counts its own district). A district's figure is never the city's."""
+    wrong = []
+    for clause in _CLAUSE.findall(MARKER.sub("", sentence)):
+        said = set(_LEVEL.findall(clause))
+        for figure in [f for f in figures(clause) if not YEAR.fullmatch(f)] if said else []:
+            holders = [p for p in cited if figure in passage_figures(p)]
+            held = [s for p in holders for s in sentences(p.text) if figure in figures(s)]
+            named = set().union(*(_LEVEL.findall(s) for s in held)) if held else set()
+            own = {reports[d].level for p in holders for d in p.doc_ids if d in (reports or {})} - {""}
+            counted_at = named or own
+            if counted_at and not said & counted_at:
+                wrong.append(figure)
+    return wrong
 
 
 def misattributed(text: str, passages: list[Passage], reports: dict[str, ReportInfo]) -> list[str]:
@@ -166,7 +192,7 @@ def misattributed(text: str, passages: list[Passage], reports: dict[str, ReportI
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}\s*[.、．](?!\d)|[(（]\d{1,2}[)）])?\s*")
 _CLAUSE = re.compile(r"(?:[^，,；;。！？!?\n]|,(?=\d{3}))+[，,；;。！？!?\n]*(?:\[\d{1,2}\])*")
 _PIECE = re.compile(r"(?:[^，,；;、。！？!?\n]|,(?=\d{3}))+[，,；;、。！？!?\n]*")
-_SOURCE = re.compile(r"据[^，,。；;]{0,40}?报告[，,]?")  # "据…报告，": whose figure, not what it counts
+_SOURCE = re.compile(r"据(?:《[^》]{0,40}》|[^，,。；;]{0,40}?报告)[，,]?")  # "据…报告，": whose figure, not what it counts
 _YEARS = re.compile(r"(?:19|20)\d{2}\s*年?度?")
 _ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条起位余多]?|哪几|哪些|哪个|哪|什么|是否|怎么样|怎样|如何|一共|共计|总共|有没有|请问|吗|呢"
                      r"|其中|它们|它|这些|这个|这份|这项|这类|这批|此项|此类|上述|他们|她们|那些|那个|该"
@@ -176,7 +202,7 @@ _BODY = re.compile(r"[省市区县]?(?:教育局|人民政府|政府)")
 _HOW_MANY = re.compile(r"多少|(?<!哪)几")
 _YES_NO = re.compile(r"吗|是否|有没有|有无|是不是|能不能|可不可以|会不会")
 # the level a figure is counted at: the province's count is not the city's, the national contest not the provincial
-_LEVEL = re.compile(r"全(?:国|省|市|区|县)")
+_LEVEL = re.compile(rf"全[{LEVEL_SUFFIXES}]")
 MIN_CLAUSE_OVERLAP = 0.4
 MIN_CHAR_OVERLAP = 0.6
 _FUNCTION_CHARS = set("了的是在有和与及其已经共计为将对把被所")
@@ -412,6 +438,7 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
         misread_here = wrong_clause(sentence, cited, names, question, answer, rivals)
         unsupported_here = [f for f in figures(sentence) if f not in held]
         wrong_here = misattributed(sentence, passages, reports) if several else []
+        wrong_here += misleveled(sentence, cited, reports)
         if scope is not None:
             wrong_here += [f for f in figures(sentence) if f in held and _outside(f, cited, scope)]
         bad = set(misread_here) | set(unsupported_here) | set(wrong_here)

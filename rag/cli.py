@@ -206,9 +206,7 @@ def index_status(index: Optional[Path] = IndexOpt, profile: Optional[str] = Prof
         info = d["info"]
         typer.echo(f"  {d['doc_id']}  {v.passage_count(d['doc_id']):>5} passages  {d['published'] or '—':<19} "
                    f"{d['title']}  ({_short(d['path'], cfg)})")
-        typer.echo(f"      body: {info.body or '?'}  place: {info.place or '?'}"
-                   f"{'  region: ' + info.region if info.region else ''}  "
-                   f"years: {', '.join(map(str, info.years)) or '?'}")
+        typer.echo(f"      {info.describe()}")
     pending = pending_changes(m.documents)
     indexed = {Path(p).resolve() for p in m.documents}
     if cfg.source_dir.is_dir():

@@ -296,9 +296,10 @@ def read_golden(expect_path: Path) -> tuple[dict, list[dict], list[dict]]:
     return lines[0], lines[1:], expected
 
 
-def replay(expect_path: Path, update: bool = False, config: Config | None = None) -> tuple[int, list[Diff]]:
+def replay(expect_path: Path | str, update: bool = False, config: Config | None = None) -> tuple[int, list[Diff]]:
     """Replay one golden set: (items replayed, diffs). `update` rewrites the expectations of the
     items that replayed (not those a model would have to answer anew)."""
+    expect_path = Path(expect_path)
     head, tapes, expected = read_golden(expect_path)
     if head.get("golden") != FORMAT:
         raise ValueError(f"{expect_path}: golden format {head.get('golden')}, this code reads {FORMAT}")

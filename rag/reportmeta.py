@@ -16,11 +16,11 @@ from pathlib import Path
 from .errors import BadInput
 from .schema import Document, ReportInfo
 
-SOURCE = re.compile(r"来源\s*[:：]\s*(\S+)")
+SOURCE = re.compile(r"(?:信息来源|来源|发文机关|发布机构|发布单位)\s*[:：]\s*(\S+)")
 DATE = re.compile(r"(?:发布日期|发布时间|日期)\s*[:：]\s*(\d{4}[-./年]\d{1,2}[-./月]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
 # Lines that belong to the web page, not the report.
 _BOILERPLATE = re.compile(
-    r"^\s*(?:来源\s*[:：]|发布日期|发布时间|浏览次数|访问次数|阅读次数|字号\s*[:：]|【?\s*打印|【?\s*关闭|分享到|扫一扫|"
+    r"^\s*(?:(?:信息来源|来源|发文机关|发布机构|发布单位)\s*[:：]|发布日期|发布时间|浏览次数|访问次数|阅读次数|字号\s*[:：]|【?\s*打印|【?\s*关闭|分享到|扫一扫|"
     r"当前位置\s*[:：]|上一篇|下一篇|责任编辑)"
 )
 _PAGE_COUNTERS = re.compile(r"\s*(?:浏览次数|访问次数|阅读次数|字号\s*[:：]|【?\s*打印|【?\s*关闭|分享到)")
@@ -41,21 +41,23 @@ def metadata_span(line: str) -> tuple[int, int] | None:
 
 # ---------------------------------------------------------------- identity
 
-# A place: a few characters ending in an administrative suffix. Generic words that end the same way
-# (全市, 本区, 社区…) are not places.
+# A place: a name the gazetteer of administrative divisions lists (rag/gazetteer.py), or one an
+# indexed report's identity gives. PLACE, a few characters ending in an administrative suffix, only
+# finds candidates: in a body's name (澄州市云溪区教育局) an invented or new place is still read, as
+# long as it reads as a name (`plain_name`), never because it ends in 市/区/县.
 PLACE_SUFFIX = "省|自治区|市|区|县|旗|镇|乡"
 _NOT_IN_NAMES = "局和与及的在是了对为年月日关于请问向从"  # characters that end a place name, not part of it
 _NAME_CHAR = rf"(?:(?![{_NOT_IN_NAMES}])[\u4e00-\u9fff])"
 PLACE = rf"{_NAME_CHAR}{{1,5}}?(?:{PLACE_SUFFIX})"
 # The kinds of issuing body that write these reports.
-ORGS = ("人民政府", "政府", "教育局", "司法局", "公安局", "财政局", "卫生健康委员会", "卫健委", "市场监督管理局",
-        "市场监管局", "生态环境局", "人力资源和社会保障局", "人社局", "自然资源和规划局", "住房和城乡建设局", "住建局",
-        "交通运输局", "农业农村局", "文化广电旅游局", "应急管理局", "民政局", "税务局", "统计局", "审计局", "委员会",
-        "办公室", "人民法院", "人民检察院")
+ORGS = ("人民政府", "政府", "教育局", "教育体育局", "文化广电旅游体育局", "司法局", "公安局", "财政局", "卫生健康委员会",
+        "卫健委", "市场监督管理局", "市场监管局", "生态环境局", "人力资源和社会保障局", "人社局", "自然资源和规划局",
+        "住房和城乡建设局", "住建局", "交通运输局", "农业农村局", "文化广电旅游局", "应急管理局", "民政局", "税务局",
+        "统计局", "审计局", "委员会", "办公室", "人民法院", "人民检察院")
 ORG = "|".join(sorted(map(re.escape, ORGS), key=len, reverse=True))  # longest first
 # An issuing body: one to three places, then a known kind of body or some other 局 (whose name holds
 # no place suffix, so 云溪区教育局 is read as a place and a body, not as one long bureau name).
-BODY = re.compile(rf"((?:{PLACE}){{1,3}})({ORG}|(?:(?![省市区县旗镇乡])[\u4e00-\u9fff]){{1,6}}?局)")
+BODY = re.compile(rf"((?:{PLACE}){{1,3}})({ORG}|(?:(?![省市区县旗镇乡])[\u4e00-\u9fff]){{1,8}}?局)")
 GENERIC_PLACES = frozenset("全市 全省 全区 全县 本市 本区 本县 我市 我区 我县 该市 该区 该县 各区 各县 各市 市 区 县 省 "
                            "城区 市区 辖区 社区 园区 校区 景区 街区 小区 片区 新区 地区 山区 学区 试点区 示范区 "
                            "城市 超市 都市 上市 县区 区县 市县".split())
@@ -63,6 +65,21 @@ PLACE_PART = re.compile(PLACE)
 PLACE_END = re.compile(rf"(?:{PLACE_SUFFIX})$")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _YEAR_SPAN = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:[-—–~至到]\s*((?:19|20)\d{2}))?\s*年")
+# A Party committee's name written beside the bureau's (中共X县教育局委员会 X县教育局): not the author.
+_PARTY = re.compile(r"中共[\u4e00-\u9fff]{2,20}?委员会|中国共产党[\u4e00-\u9fff]{2,20}?委员会")
+# Words that make a name a Party or office one (省委, 区委依法治区办公室), or a count (几名区): no place.
+_NOT_A_NAME = re.compile(r"[委党厅办几多少某各每本该全我其]|[0-9０-９一二三四五六七八九十百千万]")
+_NOT_PLACE_FLAGS = ("v", "p", "d", "c", "u", "m", "q", "r", "f")
+_LEADING_WORDS = ("r", "c", "p", "d", "u", "y", "e", "v")
+# Quoted titles and a series' date span: their years and places are not what a question is about
+# (《法治政府建设实施纲要(2021—2025年)》, “十四五”…).
+_QUOTED_SPANS = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"|「[^」]*」|[(（]\s*(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)\d{2}"
+                           r"\s*年?\s*[)）]")
+
+
+def unquoted(text: str) -> str:
+    """The text with quoted titles and date spans blanked (same length, so offsets still hold)."""
+    return _QUOTED_SPANS.sub(lambda m: " " * len(m.group()), text)
 
 
 def is_generic_place(place: str) -> bool:
@@ -70,62 +87,189 @@ def is_generic_place(place: str) -> bool:
     return place in GENERIC_PLACES or place[-2:] in GENERIC_PLACES
 
 
+def plain_name(place: str) -> bool:
+    """Whether a place-like word the gazetteer lacks still reads as a name: a stem of two or more
+    characters with no Party, office or counting word (省委省, 几名区), not generic (全市, 城区), whose
+    last word jieba reads as no verb, preposition, adverb or numeral (列入市, 纳入县) and whose first
+    as no pronoun, conjunction or preposition (那青禾区: 那 + 青禾区)."""
+    from .keyword import pos_tags
+
+    stem = PLACE_END.sub("", place)
+    if len(stem) < 2 or _NOT_A_NAME.search(stem) or is_generic_place(place):
+        return False
+    tags = pos_tags(stem)
+    if not tags:
+        return False
+    last, first = tags[-1][1], tags[0][1]
+    return not (last.startswith(_NOT_PLACE_FLAGS) and last != "vn") and not first.startswith(_LEADING_WORDS)
+
+
+def is_place(name: str, known=()) -> bool:
+    """A place: the gazetteer lists it, or an indexed report's identity names it (`known`)."""
+    from .gazetteer import gazetteer
+
+    return name in known or name in gazetteer()
+
+
+def split_places(head: str) -> list[str]:
+    """The places a body's name opens with, outermost first (澄州市云溪区 → [澄州市, 云溪区]); [] when
+    any part is no place (在省委省, 中共云溪区委依法治区)."""
+    from .gazetteer import gazetteer
+
+    found = gazetteer().places_in(head)
+    if found and "".join(n for n, _, _ in found) == head:
+        return [n for n, _, _ in found]
+    parts = PLACE_PART.findall(head)
+    if "".join(parts) != head:
+        return []
+    return parts if all(p in gazetteer() or plain_name(p) for p in parts) else []
+
+
+def place_tail(head: str) -> tuple[int, list[str]]:
+    """The longest tail of a place-like run that is all places, starting at a word boundary (jieba),
+    with its offset: 那青禾区 → (1, [青禾区]), 请问澄州市云溪区 → (2, [澄州市, 云溪区]), 委依法治区 → (0, [])."""
+    from .keyword import pos_tags
+
+    start = 0
+    for word, _ in [("", "")] + pos_tags(head):
+        start += len(word)
+        if start < len(head) and (places := split_places(head[start:])):
+            return start, places
+    return 0, []
+
+
 def places_in(name: str) -> list[str]:
     """The places a body's name is made of, outermost first: 澄州市云溪区教育局 → [澄州市, 云溪区]."""
+    from .gazetteer import gazetteer
+
+    real = []
+    for place, start, end in gazetteer().places_in(name):
+        if start != sum(map(len, real)):
+            break
+        real.append(place)
+    if real and _ORG_AT.fullmatch(name[sum(map(len, real)):]):
+        return real
     m = BODY.match(name)
-    head = m.group(1) if m else name
-    return [p for p in PLACE_PART.findall(head) if not is_generic_place(p)]
+    return split_places(m.group(1)) if m else split_places(name)
+
+
+_ORG_AT = re.compile(rf"(?:{ORG}|(?:(?![省市区县旗镇乡])[\u4e00-\u9fff]){{1,8}}?局)")
 
 
 def _bodies(text: str) -> list[str]:
-    """Issuing bodies named in a piece of text, in order (generic ones such as 全市教育局 skipped)."""
-    out = []
+    """Issuing bodies named in a piece of text, in order: places (real, or reading as names) and a
+    kind of body. 省委省政府, 委依法治区办公室 and 全市教育局 are none; a Party committee's name is
+    skipped for the bureau's beside it. Real places of any length come from the gazetteer
+    (鄂温克族自治旗教育局); others from the PLACE pattern, when they read as names."""
+    from .gazetteer import gazetteer
+
+    text = _PARTY.sub(" ", text)
+    found: list[tuple[int, int, str]] = []
+    chain: list[tuple[str, int, int]] = []
+    for name, start, end in gazetteer().places_in(text):
+        chain = chain + [(name, start, end)] if chain and chain[-1][2] == start else [(name, start, end)]
+        if org := _ORG_AT.match(text, end):
+            found.append((chain[0][1], org.end(), text[chain[0][1]:org.end()]))
     for m in BODY.finditer(text):
-        places = places_in(m.group())
+        start, places = place_tail(m.group(1))
         if places:
-            start = m.group(1).find(places[0])
-            out.append(m.group(1)[start:] + m.group(2))
+            found.append((m.start(1) + start, m.end(), m.group(1)[start:] + m.group(2)))
+    out, taken = [], []
+    for start, end, body in sorted(found, key=lambda f: (f[0], -(f[1] - f[0]))):
+        if not any(s <= start < e for s, e in taken):
+            taken.append((start, end))
+            out.append(body)
     return out
 
 
 def _years(text: str) -> tuple[int, ...]:
     """The years a title or opening names as what it reports on ('2024年度', '2023—2024年')."""
-    for m in _YEAR_SPAN.finditer(text):
+    for m in _YEAR_SPAN.finditer(unquoted(text)):
         a, b = int(m.group(1)), int(m.group(2) or m.group(1))
         if a <= b <= a + 5:
             return tuple(range(a, b + 1))
     return ()
 
 
-def identify(text: str, title: str, source: str = "", published: str = "") -> ReportInfo:
-    """The report's body, place, years, publish date and title, read from its opening.
+# What comes before a body that the report cites or thanks rather than one that writes it.
+_LEAD = re.compile(r"^(?:(?:19|20)\d{2}\s*年(?:度)?(?:以来)?\s*[,，]?\s*)?")
+_MEETING = re.compile(r"^[(（].*(?:会议|大会|常务委员会).*[)）]$")
 
-    The title is trusted first, then the 来源 header, then the first paragraph's opening words
-    ('2024年,澄州市教育局以…'); a body named more fully elsewhere (澄州市云溪区教育局 for the
-    title's 云溪区教育局) gives the place its region.
+
+def _opening_body(line: str) -> list[str]:
+    """A body the first paragraph opens with ('2024年，澄州市教育局以…'); none after 在/根据 (a body
+    thanked or cited: 在省委省政府的领导下)."""
+    rest = line[_LEAD.match(line).end():]
+    m = BODY.match(_PARTY.sub("", rest))
+    return _bodies(m.group()) if m else []
+
+
+def _body_line(line: str) -> list[str]:
+    """A line that is a body's name and nothing else (杭州市人民政府, under a title or a meeting line)."""
+    bare = re.sub(r"\s+", "", _PARTY.sub("", line))
+    m = BODY.fullmatch(bare)
+    return _bodies(bare) if m else []
+
+
+def _title_place(title: str) -> list[str]:
+    """The places a title opens with when it names no body (杭州市上城区2024年…, 关于X市2024年度…)."""
+    from .gazetteer import gazetteer
+
+    head = re.sub(r"^关于", "", title)
+    found = gazetteer().places_in(head)
+    places = []
+    for name, start, end in found:
+        if start != sum(len(p) for p in places):
+            break
+        places.append(name)
+    if not places:
+        m = re.match(rf"(?:{PLACE}){{1,3}}", head)
+        places = split_places(m.group()) if m else []
+    return places
+
+
+def identify(text: str, title: str, source: str = "", published: str = "") -> ReportInfo:
+    """The report's body, place, years, publish date and title, read from its opening, each with
+    where it was read from (`ReportInfo.origin`); what cannot be read stays empty, never guessed.
+
+    The title first, then a 来源 / 发文机关 / 信息来源 header, then a line that is a body's name
+    alone (under the title or a meeting line), then the first paragraph's opening words
+    ('2024年,澄州市教育局以…'). A body named more fully elsewhere (澄州市云溪区教育局 for the
+    title's 云溪区教育局) gives the place its region. A title naming only a place (杭州市上城区…) is
+    that place's government's report.
     """
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()][:12]
-    body_lines = [ln for ln in lines if ln != title and not is_boilerplate(ln)]
+    body_lines = [ln for ln in lines if ln != title and not is_boilerplate(ln) and not _MEETING.match(ln)]
     opening = body_lines[0][:80] if body_lines else ""
     header = next((ln for ln in lines if SOURCE.search(ln)), "")
-    candidates = (_bodies(title) + _bodies(source or (m.group(1) if (m := SOURCE.search(header)) else ""))
-                  + _bodies(opening))
-    body = candidates[0] if candidates else ""
-    fuller = [c for c in candidates if c != body and c.endswith(body) and body]
+    named = source or (m.group(1) if (m := SOURCE.search(header)) else "")
+    candidates = [(b, "title") for b in _bodies(title)] + [(b, "header") for b in _bodies(named)]
+    candidates += [(b, "line") for ln in body_lines[:4] for b in _body_line(ln)]
+    candidates += [(b, "opening") for b in _opening_body(opening)]
+    body, origin = candidates[0] if candidates else ("", "")
+    fuller = [(c, o) for c, o in candidates if c != body and c.endswith(body) and body]
     if fuller:
-        body = max(fuller, key=len)
+        body, more = max(fuller, key=lambda c: len(c[0]))
+        origin = f"{origin} + {more}"
     places = places_in(body) if body else []
-    years = _years(title) or _years(opening[:20])
+    if not body and (places := _title_place(title)):
+        body, origin = "".join(places) + "人民政府", "title (a place's report: its government)"
+    years, years_from = _years(title), "title"
+    if not years:
+        years, years_from = _years(opening[:20]), "opening"
     if not years and (m := YEAR.search(published)):
-        years = (int(m.group(1)) - 1,)  # an annual report comes out early the next year
+        years, years_from = (int(m.group(1)) - 1,), "publish date"  # an annual report comes out early the next year
+    where = {"body": origin, "place": origin, "region": origin if len(places) > 1 else "",
+             "years": years_from if years else ""}
     return ReportInfo(body=body, place=places[-1] if places else "", region=places[-2] if len(places) > 1 else "",
-                      years=years, published=published, title=title)
+                      years=years, published=published, title=title,
+                      origin=tuple((k, v) for k, v in where.items() if v))
 
 
 # ---------------------------------------------------------------- corrections by hand
 
 SIDECAR_SUFFIX = ".meta.json"
-EDITABLE = tuple(f.name for f in fields(ReportInfo))
+EDITABLE = tuple(f.name for f in fields(ReportInfo) if f.name != "origin")
 
 
 def sidecar_path(report: Path) -> Path:
@@ -157,6 +301,7 @@ def apply_override(info: ReportInfo, override: dict) -> ReportInfo:
         return info
     merged = {**info.to_json(), **override}
     merged.pop("label", None)
+    merged["origin"] = {**info.to_json()["origin"], **{k: "corrected by hand" for k in override}}
     fixed = ReportInfo.from_json(merged)
     if "body" in override and not ({"place", "region"} & set(override)):
         places = places_in(fixed.body)  # a corrected body brings its own place

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from .textnorm import PATH_SEP
 
 
+LEVEL_SUFFIXES = "国省市州区县旗"  # 全国 … 全旗: the areas a report's figures are counted over
+
+
 @dataclass(frozen=True)
 class ReportInfo:
     """Whose report this is: several reports of one genre (other districts, bodies, years) read
@@ -21,6 +24,26 @@ class ReportInfo:
     years: tuple[int, ...] = ()  # the year(s) the report is about (not its publish year)
     published: str = ""
     title: str = ""
+    # where each field was read from: (("body", "title"), ("years", "opening"), …); a field missing
+    # here was not read (shown as "?"), or was set by hand ("corrected by hand")
+    origin: tuple[tuple[str, str], ...] = ()
+
+    def source_of(self, name: str) -> str:
+        return dict(self.origin).get(name, "")
+
+    def describe(self) -> str:
+        """Each identity field with where it was read from; '?' for what was not read (never guessed):
+        'body: 杭州市上城区人民政府 (title)  place: 上城区 (title)  region: 杭州市 (title)  years: 2024 (title)'."""
+        values = {"body": self.body, "place": self.place, "region": self.region,
+                  "years": ", ".join(map(str, self.years))}
+        return "  ".join(f"{k}: {v or '?'}" + (f" ({self.source_of(k)})" if v and self.source_of(k) else "")
+                         for k, v in values.items())
+
+    @property
+    def level(self) -> str:
+        """The level word its own figures are counted at when a sentence names none: 全区 for a
+        district's report, 全市 for a city's ("" when the place was not read)."""
+        return f"全{self.place[-1]}" if self.place and self.place[-1] in LEVEL_SUFFIXES else ""
 
     @property
     def label(self) -> str:
@@ -31,14 +54,15 @@ class ReportInfo:
 
     def to_json(self) -> dict:
         return {"body": self.body, "place": self.place, "region": self.region, "years": list(self.years),
-                "published": self.published, "title": self.title, "label": self.label}
+                "published": self.published, "title": self.title, "label": self.label, "origin": dict(self.origin)}
 
     @classmethod
     def from_json(cls, obj: dict | None) -> "ReportInfo":
         obj = obj or {}
+        origin = obj.get("origin") if isinstance(obj.get("origin"), dict) else {}
         return cls(str(obj.get("body") or ""), str(obj.get("place") or ""), str(obj.get("region") or ""),
                    tuple(int(y) for y in obj.get("years") or ()), str(obj.get("published") or ""),
-                   str(obj.get("title") or ""))
+                   str(obj.get("title") or ""), tuple((str(k), str(v)) for k, v in origin.items()))
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 
-from .keyword import pos_tags
-from .reportmeta import BODY, ORG, PLACE_END, PLACE_PART, YEAR, is_generic_place
+from .gazetteer import gazetteer
+from .reportmeta import BODY, ORG, PLACE_END, YEAR, place_tail, unquoted
 from .schema import ReportInfo, Scope
 from .textnorm import normalize
 
 _ORG_AFTER = re.compile(ORG)
 _LEVEL_ORG = re.compile(r"(市|区|县)(教育局|人民政府|政府|司法局)")
-_LEADING_PLACE = re.compile(r"^(?:请问|那么|那)?([\u4e00-\u9fff]{2}(?:市|区|县))")
 
 
 def _stem(place: str) -> str:
@@ -50,25 +49,22 @@ def _same_org(asked: str, body: str) -> bool:
     return bool(have) and (asked in have or have in asked)
 
 
-# what ends a verb phrase, not a place name: 列入市政府 is "put into the city government's", no 列入市
-_NOT_PLACE_FLAGS = ("v", "p", "d", "c", "u")
-
-
-def _reads_as_verb(place: str) -> bool:
-    """Whether the words before a place suffix end in a verb, preposition or adverb (列入|市, 纳入|县)."""
-    tags = pos_tags(PLACE_END.sub("", place))
-    return bool(tags) and tags[-1][1].startswith(_NOT_PLACE_FLAGS) and tags[-1][1] != "vn"
-
-
-def unknown_places(question: str, known: set[str]) -> list[str]:
-    """Place names in the question that name no indexed report: a place before a body
-    (白沙县教育局), a place opening the question (西湖区新建了…), jieba's place words."""
-    found = [part[-3:] for m in BODY.finditer(question) for part in PLACE_PART.findall(m.group(1))]
-    if m := _LEADING_PLACE.match(question):
-        found.append(m.group(1))
-    found += [w for w, flag in pos_tags(question) if flag == "ns" and PLACE_END.search(w)]
-    return [w for w in dict.fromkeys(found) if len(w) >= 3 and not is_generic_place(w) and not _reads_as_verb(w)
-            and w not in known and _stem(w) not in known]
+def unknown_places(question: str, known: set[str]) -> list[tuple[str, str]]:
+    """Places in the question that name no indexed report, each with the kind of body named after it
+    ('' for none): real places from the gazetteer, and the places of a body's name that read as names
+    (a new or invented district, 白沙县教育局). A named body is out of scope even where the reports
+    mention its place."""
+    found: dict[str, str] = {}
+    for name, _, end in gazetteer().named_places(question):
+        org = _ORG_AFTER.match(question, end)
+        found[name] = found.get(name) or (org.group() if org else "")
+    for m in BODY.finditer(question):
+        if places := place_tail(m.group(1))[1]:
+            found[places[-1]] = found.get(places[-1]) or m.group(2)
+    # a known name inside a longer one (杭州 in 杭州市), or ending one that a word runs into (那青禾区)
+    return [(w, org) for w, org in found.items()
+            if w not in known and _stem(w) not in known
+            and not any(w in k or w.endswith(k) and PLACE_END.search(k) for k in known if len(k) != len(w))]
 
 
 def mentions(text: str, names) -> list[tuple[str, int, int]]:
@@ -90,7 +86,7 @@ def scope_question(question: str, reports: dict[str, ReportInfo], mentioned=None
     `mentioned(word)`: whether any passage mentions a word. A place the reports mention without
     owning a report (a city report's paragraph on one district) is then a topic, not a scope.
     """
-    q = normalize(question)
+    q = unquoted(normalize(question))  # a quoted title's years and places are not the question's
     if not reports:
         return Scope()
     table: dict[str, list[tuple[str, str]]] = {}
@@ -122,10 +118,11 @@ def scope_question(question: str, reports: dict[str, ReportInfo], mentioned=None
         matching = {d for d, info in reports.items() if info.place.endswith(level) and _same_org(org, info.body)}
         if matching:
             docs, named = matching, named + [m.group()]
-    # 2. Places no report owns: out of scope, unless the reports talk about them.
-    for place in unknown_places(q, set(table)):
-        if mentioned is None or not mentioned(place):
-            uncovered.append(place)
+    # 2. Places no report owns: out of scope, unless the reports talk about them and the question
+    #    does not name the place's own body (上城区教育局 has no report even if 上城区 is mentioned).
+    for place, org in unknown_places(q, set(table)):
+        if org or mentioned is None or not mentioned(place):
+            uncovered.append(place + org)
     # 3. Years: the reports on that year, else the report on the year before (its plans for it).
     years = sorted({int(y) for y in YEAR.findall(q)})
     pool = docs if docs is not None else set(reports)

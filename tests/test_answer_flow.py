@@ -35,8 +35,9 @@ REPORT = """{body}关于2024年度法治政府建设报告
 
 (一)持续深化普法教育。计划开展“宪法进校园”活动{events}场,推动法治教育进课堂。
 """
-JIA = {"body": "甲区教育局", "schools": 120, "vps": 156, "cases": 7, "studies": 5, "events": 40}
-YI = {"body": "乙区教育局", "schools": 98, "vps": 131, "cases": 4, "studies": 6, "events": 25}
+# Invented places: a name the gazetteer lacks needs a stem of two characters (甲区 would read like 牧区, 灾区)
+JIA = {"body": "甲溪区教育局", "schools": 120, "vps": 156, "cases": 7, "studies": 5, "events": 40}
+YI = {"body": "乙溪区教育局", "schools": 98, "vps": 131, "cases": 4, "studies": 6, "events": 25}
 QUESTION = "全区共聘任了多少名法治副校长？"
 # in its own words: no sentence says it in the question's words, so the judge decides
 PARAPHRASE = "学校里有多少个法律方面的副校长？"
@@ -50,7 +51,7 @@ def _index(folder, *reports: dict) -> Config:
     for i, fields in enumerate(reports):
         (cfg.source_dir / f"{i}.txt").write_text(REPORT.format(**fields), encoding="utf-8")
     build_index(cfg, EMBEDDER)
-    pos_tags("乙区")  # jieba's part-of-speech model, which scoping uses, loads here rather than in a test
+    pos_tags("乙溪区")  # jieba's part-of-speech model, which scoping uses, loads here rather than in a test
     return cfg
 
 
@@ -158,7 +159,7 @@ def test_a_count_the_report_states_in_the_questions_words_overrules_a_judges_no(
     assert not ans.refused and "7件" in ans.text and ans.checks["judge_overruled"] and len(gen.streamed) == 1
     # asked about something the sentence does not count in those words: the judge's no stands
     a, gen = answerer(one_report, "全年办理行政诉讼案件7件[1]。", judge_score=-1.0)
-    ans = a.answer("甲区教育局全年发生了多少件行政诉讼案件？")
+    ans = a.answer("甲溪区教育局全年发生了多少件行政诉讼案件？")
     assert ans.refused and "judge_overruled" not in ans.checks and gen.streamed == []
 
 
@@ -224,22 +225,22 @@ def _blocks(messages: list[dict]) -> list[str]:
 
 
 def test_a_question_naming_one_report_gets_only_its_passages_each_labelled(two_reports):
-    a, gen = answerer(two_reports, "乙区共聘任131名法治副校长[1]。")
-    yi = next(d for d, info in a.retriever.version.reports.items() if info.body == "乙区教育局")
-    ans = a.answer("乙区学校里有多少个法律方面的副校长？")
-    assert ans.hits and {h.passage.doc_id for h in ans.hits} == {yi} and ans.checks["scope"] == ["乙区"]
+    a, gen = answerer(two_reports, "乙溪区共聘任131名法治副校长[1]。")
+    yi = next(d for d, info in a.retriever.version.reports.items() if info.body == "乙溪区教育局")
+    ans = a.answer("乙溪区学校里有多少个法律方面的副校长？")
+    assert ans.hits and {h.passage.doc_id for h in ans.hits} == {yi} and ans.checks["scope"] == ["乙溪区"]
     blocks = _blocks(gen.streamed[0])
-    assert blocks and all(b.split(" ", 1)[1].startswith("【乙区教育局 · 2024年度】") for b in blocks)
-    assert "156" not in gen.streamed[0][-1]["content"]  # 甲区's figure never reaches the model
-    assert gen.judged[0][-1]["content"].startswith("资料：【乙区教育局 · 2024年度】")
+    assert blocks and all(b.split(" ", 1)[1].startswith("【乙溪区教育局 · 2024年度】") for b in blocks)
+    assert "156" not in gen.streamed[0][-1]["content"]  # 甲溪区's figure never reaches the model
+    assert gen.judged[0][-1]["content"].startswith("资料：【乙溪区教育局 · 2024年度】")
     assert not ans.refused and "131" in ans.text and ans.citations[0].passage.doc_id == yi
 
 
 def test_a_question_naming_no_report_sees_each_passage_with_its_own_label(two_reports):
-    a, gen = answerer(two_reports, "甲区共聘任156名法治副校长[1]。")
+    a, gen = answerer(two_reports, "甲溪区共聘任156名法治副校长[1]。")
     a.answer(QUESTION, top_k=8)
     labels = {re.match(r"\[\d+\] (【[^】]+】)", b).group(1) for b in _blocks(gen.streamed[0])}
-    assert labels == {"【甲区教育局 · 2024年度】", "【乙区教育局 · 2024年度】"}
+    assert labels == {"【甲溪区教育局 · 2024年度】", "【乙溪区教育局 · 2024年度】"}
 
 
 def test_a_repeated_question_is_answered_from_the_cache_until_the_index_changes(tmp_path):

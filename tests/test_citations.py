@@ -96,6 +96,40 @@ def test_a_figure_under_another_bodys_name_or_outside_the_scope_is_never_shown()
     assert outside.refused and outside.wrong_report_numbers == ["89"]
 
 
+def test_a_districts_figure_is_never_stated_as_the_citys_or_the_provinces():
+    from rag.citations import misleveled
+    from rag.schema import Location, ReportInfo
+
+    reports, passages = _two_districts()
+    for level in ("全市", "全省"):
+        checked = check_answer(f"{level}共聘任103名法治副校长[1]。", passages, [1.0, 1.0], "全市共聘任了多少名法治副校长？",
+                               None, reports)
+        assert checked.refused and checked.wrong_report_numbers == ["103"] and "103" not in checked.text
+    assert misleveled("全区共聘任103名法治副校长[1]。", passages[:1], reports) == []  # its own level
+    # a sentence naming no level counts at its report's level: a district's, not the city's
+    bare = Passage("c", "qh", "", "", "共聘任77名法治副校长。", 0, 11, (Location("qh", 0, 11),))
+    assert misleveled("全市共聘任77名法治副校长[1]。", [bare], reports) == ["77"]
+    # a city's report counts the city; a district report that says 全市 itself is quoted, not misread
+    city = {"hz": ReportInfo("杭州市教育局", "杭州市", "", (2024,))}
+    hz = Passage("h", "hz", "", "", "共聘任1237名法治副校长。", 0, 13, (Location("hz", 0, 13),))
+    says = Passage("s", "qh", "", "", "全市共聘任9999名法治副校长。", 0, 15, (Location("qh", 0, 15),))
+    assert misleveled("全市共聘任1237名法治副校长[1]。", [hz], city) == []
+    assert misleveled("全市共聘任9999名法治副校长[1]。", [says], reports) == []
+    assert ReportInfo("杭州市上城区教育局", "上城区", "杭州市").level == "全区" and ReportInfo().level == ""
+
+
+def test_a_figure_from_a_report_whose_author_was_not_read_names_it_by_title():
+    from rag.schema import Location, ReportInfo
+
+    reports, passages = _two_districts()
+    reports["un"] = ReportInfo(years=(2024,), title="2024年法治政府建设情况报告")
+    passages.append(Passage("pun", "un", "", "", "全区共聘任88名法治副校长。", 0, 12, (Location("un", 0, 12),)))
+    checked = check_answer("全区共聘任88名法治副校长[3]；其中女性88名[3]。", passages, [1.0] * 3, "共聘任了多少名法治副校长？",
+                           None, reports)
+    assert checked.text.startswith("据《2024年法治政府建设情况报告》，全区共聘任88名法治副校长[3]")
+    assert checked.text.count("据") == 1  # named once, not before every clause
+
+
 def test_a_figure_read_from_a_clause_about_something_else_is_dropped():
     from rag.schema import Location, ReportInfo
 

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from servers import free_port, start, stop
@@ -156,8 +157,17 @@ def guarded_service(tmp_path, lite_config, monkeypatch):
     shutil.copytree(PROJECT_ROOT / "seeds", tmp_path / "reports")
     shutil.copytree(lite_config.index_dir, tmp_path / "index" / "lite")
     monkeypatch.setenv("RAG_ADMIN_PASSWORD", "s3cret-pw")
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))  # where the page's uploads land
     cfg = Config.from_env().with_(profile="lite", source_dir=tmp_path / "reports", index_root=tmp_path / "index")
     return ui.app.ChatService(cfg, preload=False)
+
+
+def _uploaded(tmp_path: Path, name: str, text: str) -> Path:
+    """A file as gradio leaves an upload: in a folder of its own under the upload folder."""
+    path = tmp_path / "uploads" / uuid.uuid4().hex / name
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def test_report_management_needs_the_admin_password(guarded_service, tmp_path):
@@ -166,8 +176,7 @@ def test_report_management_needs_the_admin_password(guarded_service, tmp_path):
     svc = guarded_service
     current = (svc.config.index_dir / "CURRENT").read_text()
     doc_id = svc.reports_table()[0][0]
-    report = tmp_path / "new.txt"
-    report.write_text(REPORT, encoding="utf-8")
+    report = _uploaded(tmp_path, "new.txt", REPORT)
     for pw in ("", "wrong", "S3CRET-PW", " s3cret-pw"):
         with pytest.raises(gr.Error):
             svc.add([str(report)], pw)
@@ -178,10 +187,24 @@ def test_report_management_needs_the_admin_password(guarded_service, tmp_path):
     assert "已索引" in svc.add([str(report)], "s3cret-pw")  # the right password works
 
 
+def test_add_takes_only_files_from_the_upload_folder(guarded_service, tmp_path):
+    import gradio as gr
+
+    svc = guarded_service
+    current = (svc.config.index_dir / "CURRENT").read_text()
+    elsewhere = tmp_path / "secret.txt"
+    elsewhere.write_text(REPORT, encoding="utf-8")
+    for path in (elsewhere, Path("/etc/passwd"), tmp_path / "uploads" / ".." / "secret.txt"):
+        with pytest.raises(gr.Error, match="上传目录"):
+            svc.add([str(path)], "s3cret-pw")
+    assert (svc.config.index_dir / "CURRENT").read_text() == current
+    assert elsewhere.exists()  # named, not touched
+
+
 def test_reports_tab_shows_each_reports_identity(guarded_service):
     row = guarded_service.reports_table()[0]
-    assert row[1:5] == ["杭州市教育局关于2024年度法治政府建设报告", "杭州市教育局", "杭州市", "2024"]
-    assert row[7] == guarded_service.answers.retriever("lite").version.passage_count(row[0]) > 0
+    assert row[1:6] == ["杭州市教育局关于2024年度法治政府建设报告", "杭州市教育局", "杭州市", "2024", "单位←标题；地区←标题；年度←标题"]
+    assert row[8] == guarded_service.answers.retriever("lite").version.passage_count(row[0]) > 0
 
 
 @pytest.fixture(scope="module")

@@ -268,3 +268,68 @@ def test_near_copies_that_differ_in_a_body_name_stay_apart():
     edited = Paragraph("d", text.format("杭州市上城区").replace("深入推进", "推进"), 0, 10, ())
     groups, report = deduplicate(paragraphs[:1] + [edited], 0.85)
     assert len(groups) == 1 and report.near == 1  # a near copy of the same body still merges
+
+
+# ---------------------------------------------------------------- several bodies on one shelf (real models)
+
+SHELF = Path(__file__).parent / "fixtures" / "shelf"
+
+
+def _shelf_answerer(root: Path, *reports: Path):
+    from conftest import needs_models
+
+    needs_models("default", generator=True)
+    from rag.embedding import get_embedder
+    from rag.pipeline import load_answerer
+
+    source = root / "reports"
+    source.mkdir(parents=True)
+    for report in reports:
+        shutil.copy(report, source / report.name)
+    cfg = Config.from_env().with_(profile="default", source_dir=source, index_root=root / "idx")
+    build_index(cfg, get_embedder(cfg))
+    return load_answerer(cfg)
+
+
+def _figure_sentences_name_their_report(answer, reports) -> None:
+    """Every sentence stating a figure names the report it cites: its body, or its title when whose
+    it is was not read."""
+    from rag.citations import report_name
+    from rag.textnorm import MARKER, figures, normalize, sentences
+
+    by_n = {c.n: c for c in answer.citations}
+    said = ""
+    for sentence in sentences(answer.text):
+        said += normalize(sentence)
+        for n in MARKER.findall(sentence) if figures(sentence) else []:
+            info = reports[by_n[int(n)].passage.doc_id]
+            assert (info.body and info.body in said) or normalize(report_name(info)) in said, (sentence, info)
+
+
+@pytest.mark.slow
+def test_a_report_whose_author_was_not_read_never_answers_for_a_named_body(tmp_path):
+    """Probe case 2: a report whose body was not read and 西湖区's (77). A question naming 上城区教育局
+    is refused as out of scope; neither report's figure is stated as 上城区's."""
+    answerer = _shelf_answerer(tmp_path, SHELF / "untitled_district.txt", SHELF / "xihu_jyj_2024.txt")
+    assert sorted(info.body for info in answerer.retriever.version.reports.values()) == ["", "西湖区教育局"]
+    answer = answerer.answer("上城区教育局聘任了多少名法治副校长？")
+    assert answer.refused and answer.checks["out_of_scope"] == ["上城区教育局"], answer.checks
+    assert "77" not in answer.text and "64" not in answer.text
+
+
+@pytest.mark.slow
+def test_on_a_shelf_of_city_and_districts_no_figure_is_unattributed_or_a_districts_called_the_citys(tmp_path):
+    """Probe case 3: the bundled city report beside two district reports, one with a planted sentence
+    stating a figure as 全市's. Every figure shown names its report; 77 and 58 (districts') are never
+    stated as 全市's."""
+    from rag.config import PROJECT_ROOT
+    from rag.textnorm import figures, sentences
+
+    seed = next((PROJECT_ROOT / "seeds").glob("*.txt"))
+    answerer = _shelf_answerer(tmp_path, seed, SHELF / "xihu_jyj_2024.txt", SHELF / "gongshu_jyj_2024.txt")
+    answer = answerer.answer(QUESTION)
+    assert not answer.refused, answer.checks
+    for sentence in sentences(answer.text):
+        if "全市" in sentence:
+            assert not {"77", "58"} & set(figures(sentence)), answer.text
+    _figure_sentences_name_their_report(answer, answerer.retriever.version.reports)

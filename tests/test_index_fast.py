@@ -16,7 +16,7 @@ REPORT = "{place}教育局关于2024年度法治政府建设报告\n\n一、主�
 def _config(tmp_path) -> Config:
     cfg = Config().with_(index_root=tmp_path / "index", source_dir=tmp_path / "reports")
     cfg.source_dir.mkdir()
-    (cfg.source_dir / "a.txt").write_text(REPORT.format(place="甲区", n=156), encoding="utf-8")
+    (cfg.source_dir / "a.txt").write_text(REPORT.format(place="甲溪区", n=156), encoding="utf-8")
     return cfg
 
 
@@ -37,7 +37,7 @@ def test_a_damaged_live_version_fails_and_names_the_version_that_stands_in(tmp_p
     cfg = _config(tmp_path)
     build_index(cfg, FakeEmbedder())
     older = current_version_path(cfg.index_dir)
-    (cfg.source_dir / "b.txt").write_text(REPORT.format(place="乙区", n=131), encoding="utf-8")
+    (cfg.source_dir / "b.txt").write_text(REPORT.format(place="乙溪区", n=131), encoding="utf-8")
     build_index(cfg, FakeEmbedder())
     live = current_version_path(cfg.index_dir)
     assert verify_index(cfg.index_dir).ok

@@ -45,7 +45,9 @@ def test_status_shows_identities_and_remembers_the_source_folder(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "pending" not in out.stdout, out.stdout  # the bundled seeds/ folder is not this index's source
     assert f"source:    {reports.resolve()}" in out.stdout
-    assert "body: 澄州市云溪区教育局  place: 云溪区  region: 澄州市  years: 2024" in out.stdout
+    # each field with where it was read from
+    assert ("body: 澄州市云溪区教育局 (title + header)  place: 云溪区 (title + header)  region: 澄州市 (title + header)"
+            "  years: 2024 (title)") in out.stdout
     (reports / "chengzhou_jyj_2023.txt").write_bytes((SHELF / "chengzhou_jyj_2023.txt").read_bytes())
     assert "pending: chengzhou_jyj_2023.txt is new" in _cli("index", "status", "--index", str(index)).stdout
 
@@ -61,7 +63,7 @@ def test_a_corrected_identity_is_applied_and_only_that_report_is_embedded_again(
     embedded = int(out.stdout.split("embedded: ")[1].split()[0])
     assert 0 < embedded < 30  # 青禾区's passages carry a new label; 云溪区's vectors are reused
     status = _cli("index", "status", "--index", str(index)).stdout
-    assert "body: 澄州市青禾区教育局  place: 青禾区  region: 澄州市  years: 2023" in status
+    assert "place: 青禾区 (title + header)  region: 澄州市 (title + header)  years: 2023 (corrected by hand)" in status
 
 
 # ---------------------------------------------------------------- answers (default profile: the judge and the 1.5B)
@@ -107,7 +109,7 @@ def test_each_district_is_answered_from_its_own_report(answerer, district, figur
 @pytest.mark.slow
 def test_a_body_without_a_report_is_refused_with_what_the_index_covers(answerer):
     answer = answerer.answer("白沙县教育局2024年共聘任了多少名法治副校长？")
-    assert answer.refused and not answer.citations and answer.checks["out_of_scope"] == ["白沙县"]
+    assert answer.refused and not answer.citations and answer.checks["out_of_scope"] == ["白沙县教育局"]
     assert "白沙县" in answer.text and "澄州市云溪区教育局（2024年度）" in answer.text
     assert "澄州市青禾区教育局（2024年度）" in answer.text
     assert not figures(answer.text.split("现有")[0])  # no figure offered for 白沙县

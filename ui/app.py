@@ -36,6 +36,10 @@ EXAMPLES = [
 ]
 MAX_QUEUE = 20
 MAX_TOP_K = 20  # as the API's top_k
+# where an identity field was read from (ReportInfo.origin), as the 报告 tab says it
+_FIELD_NAMES = {"body": "单位", "place": "地区", "region": "上级地区", "years": "年度"}
+_ORIGIN_NAMES = {"title": "标题", "header": "来源栏", "line": "单位署名行", "opening": "首段", "publish date": "发布日期",
+                 "corrected by hand": "人工更正", "title (a place's report: its government)": "标题（地区报告，即其政府）"}
 
 
 class ChatService:
@@ -68,15 +72,19 @@ class ChatService:
         for d in version.documents:
             info = d["info"]  # whose report it is: several of one genre read alike
             place = " ".join(x for x in (info.region, info.place) if x)
-            rows.append([d["doc_id"], info.title or d["title"], info.body, place, "、".join(map(str, info.years)),
-                         info.published or d["published"], d["source"], version.passage_count(d["doc_id"]),
-                         d["added_at"]])
+            origin = "；".join(f"{_FIELD_NAMES.get(k, k)}←{_ORIGIN_NAMES.get(v, v)}" for k, v in info.origin)
+            rows.append([d["doc_id"], info.title or d["title"], info.body or "?", place or "?",
+                         "、".join(map(str, info.years)) or "?", origin or "未识别", info.published or d["published"],
+                         d["source"], version.passage_count(d["doc_id"]), d["added_at"]])
         return rows
 
     def add(self, paths: list[str], password: str, progress=None) -> str:
         self.check_password(password)
         if not paths:
             raise gr.Error("请先选择要上传的报告文件（" + " ".join(SUPPORTED_SUFFIXES) + "）。")
+        outside = [p for p in paths if not _uploaded(p)]
+        if outside:  # a crafted request naming a file on the server, not one it uploaded
+            raise gr.Error(f"只接受通过本页上传的文件，{len(outside)} 个文件不在上传目录中。")
         cfg = self.config
         try:
             with self._write_lock:
@@ -100,13 +108,16 @@ class ChatService:
         return f"已删除。现有 {report.documents} 份报告，{report.passages} 个段落。"
 
 
+def _uploaded(path) -> bool:
+    """Whether a path lies in gradio's upload folder, i.e. was uploaded through the page."""
+    return upload_dir().resolve() in Path(path).resolve().parents
+
+
 def _discard_uploads(paths) -> None:
     """Delete uploaded files from gradio's upload folder (only there: never a file elsewhere)."""
-    root = upload_dir().resolve()
     for p in paths or []:
-        path = Path(p).resolve()
-        if root in path.parents:
-            path.unlink(missing_ok=True)
+        if _uploaded(p):
+            Path(p).resolve().unlink(missing_ok=True)
 
 
 def valid_top_k(top_k) -> int:
@@ -230,7 +241,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                     top_k = gr.Slider(1, 8, value=config.top_k, step=1, label="检索段落数 top-k")
                     show_uncited = gr.Checkbox(True, label="显示未引用的检索段落")
             with gr.Tab("报告", id="reports"):
-                table = gr.Dataframe(headers=["id", "标题", "单位", "地区", "年度", "发布日期", "来源", "段落数", "加入时间"],
+                table = gr.Dataframe(headers=["id", "标题", "单位", "地区", "年度", "识别依据", "发布日期", "来源", "段落数", "加入时间"],
                                      value=service.reports_table, interactive=False, wrap=True, elem_id="reports-table")
                 with gr.Row():
                     upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label="上传报告（" + " / ".join(SUPPORTED_SUFFIXES) + "）",
@@ -292,6 +303,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, block: bool
     app = create_app(config, service.answers) if api else with_limits(FastAPI(title="报告问答"), config)
     gr.mount_gradio_app(app, demo, path="/", css=CSS, js=JS, theme=gr.themes.Soft(), show_error=True,
                         footer_links=["api"], max_file_size=f"{MAX_UPLOAD_MB}mb", server_name=host, server_port=port)
+    demo.has_launched = True  # gradio checks that input files were uploaded only for a launched app; mounting skips it
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     if block:
         server.run()

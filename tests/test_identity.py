@@ -1,0 +1,76 @@
+"""Who wrote a report, read from real header shapes (tests/fixtures/headers/: our own text, real place
+names), each field with where it was read from; and the city's figure never stated as a district's."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.loading import load_document
+from rag.reportmeta import _bodies, identified, identify
+
+HEADERS = Path(__file__).parent / "fixtures" / "headers"
+
+# file → (body, place, region, years, where the body was read from)
+EXPECTED = {
+    "district_government_title_only.txt": ("杭州市上城区人民政府", "上城区", "杭州市", (2024,),
+                                           "title (a place's report: its government)"),
+    "bureau_citing_party_office.txt": ("西湖区教育体育局", "西湖区", "", (2024,), "title"),
+    "city_government_meeting_line.txt": ("宁波市人民政府", "宁波市", "", (2024,), "line"),
+    "party_committee_and_bureau.txt": ("渠县教育局", "渠县", "", (2024,), "line"),
+    "fawen_header.txt": ("沛县人民政府", "沛县", "", (2024,), "header"),
+    "xinxi_laiyuan_combined_bureau.txt": ("鄞州区文化广电旅游体育局", "鄞州区", "", (2024,), "header"),
+    "autonomous_banner.txt": ("鄂温克族自治旗教育局", "鄂温克族自治旗", "", (2024,), "title"),
+    "county_with_series_span.txt": ("淳安县人民政府", "淳安县", "", (2024,), "title"),
+}
+
+
+def test_every_fixture_is_expected():
+    assert sorted(p.name for p in HEADERS.glob("*.txt")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_identity_from_a_real_header_shape(name):
+    info = identified(load_document(HEADERS / name, 2**20)).info
+    body, place, region, years, where = EXPECTED[name]
+    assert (info.body, info.place, info.region, info.years) == (body, place, region, years)
+    assert info.source_of("body") == where and info.source_of("years")
+
+
+@pytest.mark.parametrize("text", ["在省委省政府、市委市政府的正确领导下", "根据中共西湖区委依法治区办公室《通知》要求",
+                                  "在区委、区政府的坚强领导下", "全市教育局系统", "市委市政府高度重视"])
+def test_bodies_thanked_or_cited_are_not_bodies(text):
+    assert _bodies(text) == []
+
+
+def test_what_was_not_read_stays_unknown():
+    info = identify("2024年法治政府建设情况报告\n\n2024年，在《法治政府建设实施纲要(2021—2025年)》指引下，我局…",
+                    "2024年法治政府建设情况报告")
+    assert (info.body, info.place, info.region) == ("", "", "") and info.years == (2024,)
+    assert info.describe() == "body: ?  place: ?  region: ?  years: 2024 (title)"
+
+
+def test_a_correction_by_hand_says_so(tmp_path):
+    from rag.reportmeta import write_override
+
+    report = tmp_path / "r.txt"
+    report.write_text("2024年法治政府建设情况报告\n\n2024年，我局依法行政。", encoding="utf-8")
+    write_override(report, {"body": "杭州市上城区教育局"})
+    info = identified(load_document(report, 2**20)).info
+    assert (info.body, info.place, info.region) == ("杭州市上城区教育局", "上城区", "杭州市")
+    assert info.source_of("body") == "corrected by hand" and info.source_of("years") == "title"
+
+
+# ---------------------------------------------------------------- the bundled report alone, real models
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, body", [("上城区教育局聘任了多少名法治副校长？", "上城区教育局"),
+                                            ("西城区教育局共聘任了多少名法治副校长？", "西城区教育局")])
+def test_a_district_bureau_without_a_report_gets_no_city_figure(default_config, question, body):
+    """With only Hangzhou's city bureau indexed, a district bureau's question is out of scope: its
+    figure (1237, the city's) is never stated as the district's."""
+    from rag.pipeline import load_answerer
+
+    answer = load_answerer(default_config).answer(question)
+    assert answer.refused and "1237" not in answer.text
+    assert answer.checks["out_of_scope"] == [body] and body in answer.text
