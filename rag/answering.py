@@ -23,7 +23,7 @@ from .models import profile_spec
 from .prompting import REFUSAL, build_messages, judge_messages, select_context, translation_messages
 from .retrieval import Retriever
 from .followup import resolve
-from .schema import Answer, Checked, Event, Evidence, Question, Retrieval, Scope
+from .schema import Answer, Checked, Decision, Event, Evidence, Question, Retrieval, Scope
 from .scoping import out_of_scope_answer
 from .textnorm import HAN
 
@@ -151,13 +151,21 @@ class Answerer:
                    if retrieval.relevant else [])
         raw = REFUSAL
         checks: dict = {}
+        decisions: list[Decision] = []
         if scope.named:
             checks["scope"] = list(scope.named)
         if scope.uncovered:
             checks["out_of_scope"] = list(scope.uncovered)  # a body, place or year no report covers
+            decisions.append(Decision("scope", "refuse", f"未作答：已收录的报告中没有{'、'.join(scope.uncovered)}的报告。"))
             context = []
+        elif not retrieval.relevant:
+            best = max((h.dense for h in retrieval.hits), default=0.0)
+            decisions.append(Decision("relevance", "refuse", "未作答：报告中没有与问题相关的段落"
+                                      f"（最相近的段落相似度 {best:.2f}，低于 {self.retriever.min_dense}）。",
+                                      best, self.retriever.min_dense))
         if context and (missing := missing_constraints(asked, context, quoted=not translated)):
             checks["missing"] = missing  # asks about a year or place the passages do not mention
+            decisions.append(Decision("missing", "refuse", f"未作答：检索到的段落都没有提到{'、'.join(missing)}。"))
             context = []
         judge_min = self.judge_min
         messages = build_messages(asked, context, self.spec.prompt_examples(labelled), labelled) if context else []
@@ -166,6 +174,8 @@ class Answerer:
                 and evidence.passage in [c.hit.passage for c in context]
                 and (plainly := self._plainly_stated(asked, evidence, names))):
             checks["judge_skipped"] = plainly  # a sentence the model reads says what is asked
+            decisions.append(Decision("judge", "skip_judge", "原文句子" + ("用问题的原话" if plainly == "words" else "以相近的意思")
+                                      + "说出了所问内容，不必再让模型判断。"))
         elif context and self.generator is not None and judge_min is not None:
             t1 = time.perf_counter()
             score = (judge_shared(self.generator, messages) if self.shares_judge_prompt
@@ -177,8 +187,15 @@ class Answerer:
                 if evidence is not None and states_count(evidence.text, asked, names, MIN_SUBJECT_STATED):
                     # the 1.5B misses plain counts ("行政机关合同127件" for "审查了多少件行政机关合同")
                     checks["judge_overruled"] = True  # the report states this count in the question's words
+                    decisions.append(Decision("judge", "overrule", "判断模型认为段落不足以回答，但原文句子按问题的说法"
+                                              "给出了这个数量，仍请模型作答。", score, judge_min))
                 else:
+                    decisions.append(Decision("judge", "refuse", "未作答：判断模型认为检索到的段落不足以回答"
+                                              f"（得分 {score:.2f}，低于 {judge_min}）。", score, judge_min))
                     context = []
+            else:
+                decisions.append(Decision("judge", "pass", f"判断模型认为段落可以回答（得分 {score:.2f}）。",
+                                          score, judge_min))
         if context:
             if self.generator is None:
                 raise BadInput("No generator loaded: this Answerer only retrieves.")
@@ -200,13 +217,18 @@ class Answerer:
             checks["wrong_report"] = checked.wrong_report_numbers
         if checked.wrong_clause_numbers:
             checks["wrong_clause"] = checked.wrong_clause_numbers
+        if context:  # the model answered: what the answer checks did to it
+            decisions += checked.decisions
         if scope.uncovered:
             checked = Checked(out_of_scope_answer(scope, reports), True, [], [])
+        if checked.refused and not any(d.action == "refuse" for d in decisions):
+            decisions.append(Decision("no_context", "refuse", "未作答：没有可供模型阅读的段落。"))
         timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
-                                     retrieval.index_version, checks, checked.wrong_report_numbers, evidence, raw))
+                                     retrieval.index_version, checks, checked.wrong_report_numbers, evidence, raw,
+                                     decisions))
 
     def _plainly_stated(self, asked: str, evidence: Evidence, names: list[str]) -> str:
         """How the evidence sentence says what is asked, so that the judge need not be asked:

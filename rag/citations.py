@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from .prompting import REFUSAL
-from .schema import LEVEL_SUFFIXES, Checked, Citation, Evidence, Passage, ReportInfo
+from .schema import LEVEL_SUFFIXES, Checked, Citation, Decision, Evidence, Passage, ReportInfo
 from .reportmeta import YEAR
 from .keyword import counted_phrase
 from .scoping import aliases, mentions
@@ -420,32 +420,38 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     those shown), where a rival clause may be that a short context left out."""
     text = _TRAILING_MARKERS.sub(r"\2\1", normalize_markers(raw.strip(), len(passages)))  # "…。[1]" → "…[1]。"
     if is_refusal(text):
-        return Checked(REFUSAL, True, [], [])
+        return Checked(REFUSAL, True, [], [], decisions=(MODEL_REFUSED,))
     if question and is_echo(text, question, passages):
         # a restated question, or a refusal in other words ("资料没有说明…"): only the first is echoed
         echoed = not _NEGATION.search(text)
         affirmed = MARKER.sub("", text) if echoed and _YES_NO.search(question) else ""
-        return Checked(REFUSAL, True, [], [], echoed=echoed, affirmed=affirmed)
+        return Checked(REFUSAL, True, [], [], echoed=echoed, affirmed=affirmed,
+                       decisions=(ECHO if echoed else MODEL_REFUSED,))
     text = cite_sentences(text, passages)
     names = report_names(reports)
     rivals = passages + [p for p in retrieved or [] if p not in passages]
     answer, several = text, len(reports or {}) > 1
     kept, unsupported, wrong, misread = [], [], [], []
+    withheld: dict[str, list[str]] = {}  # check → the figures it withheld
     for sentence in sentences(text):
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
         sentence, cited = _repoint(sentence, cited, passages, names, question, answer, rivals)
         held = set().union(*(passage_figures(p) for p in cited)) if cited else set()
-        misread_here = wrong_clause(sentence, cited, names, question, answer, rivals)
-        unsupported_here = [f for f in figures(sentence) if f not in held]
-        wrong_here = misattributed(sentence, passages, reports) if several else []
-        wrong_here += misleveled(sentence, cited, reports)
-        if scope is not None:
-            wrong_here += [f for f in figures(sentence) if f in held and _outside(f, cited, scope)]
-        bad = set(misread_here) | set(unsupported_here) | set(wrong_here)
-        misread, unsupported, wrong = misread + misread_here, unsupported + unsupported_here, wrong + wrong_here
+        found = {"wrong_clause": wrong_clause(sentence, cited, names, question, answer, rivals),
+                 "unsupported": [f for f in figures(sentence) if f not in held],
+                 "other_report": misattributed(sentence, passages, reports) if several else [],
+                 "level": misleveled(sentence, cited, reports),
+                 "outside_scope": [f for f in figures(sentence) if f in held and _outside(f, cited, scope)]
+                 if scope is not None else []}
+        for check, figs in found.items():
+            withheld.setdefault(check, []).extend(figs)
+        wrong_here = found["other_report"] + found["level"] + found["outside_scope"]
+        bad = set(found["wrong_clause"]) | set(found["unsupported"]) | set(wrong_here)
+        misread, unsupported, wrong = misread + found["wrong_clause"], unsupported + found["unsupported"], wrong + wrong_here
         if bad:
             sentence = _keep(sentence, bad)
         kept.append(sentence)
+    decisions = tuple(withhold(check, figs) for check, figs in withheld.items() if figs)
     text = "".join(kept).strip()
     if text and text[-1] in "；;，,":
         text = text[:-1] + "。"
@@ -454,13 +460,34 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     if not text or not counts and (wrong or misread or unsupported or asked_counter(question)):
         # what was asked for was withheld, or a how-many question got no count: what is left
         # (a preamble, a year) answers nothing
-        return Checked(REFUSAL, True, [], unsupported, wrong, misread)
+        nothing = NO_COUNT if text and asked_counter(question) else NOTHING_LEFT
+        return Checked(REFUSAL, True, [], unsupported, wrong, misread, decisions=decisions + (nothing,))
     cited_now = {int(n) for n in MARKER.findall(text)}
     citations = [Citation(n, passages[n - 1], scores[n - 1]) for n in dict.fromkeys(int(m) for m in MARKER.findall(text))
                  if n in cited_now]
     if several:
         text = attribute(text, passages, reports)
-    return Checked(text, False, citations, unsupported, wrong, misread)
+    return Checked(text, False, citations, unsupported, wrong, misread, decisions=decisions)
+
+
+# What each answer check says when it acts (Answer.decisions; the chat shows the first reason).
+MODEL_REFUSED = Decision("model_refused", "refuse", "未作答：模型在给出的段落中没有找到答案。")
+ECHO = Decision("echo", "refuse", "未作答：模型只复述了问题，没有说出段落中的内容。")
+NO_COUNT = Decision("no_count", "refuse", "未作答：问的是数量，核对后回答中没有留下可以核实的数字。")
+NOTHING_LEFT = Decision("nothing_left", "refuse", "未作答：回答中的数字都未通过核对，剩下的内容不能回答问题。")
+_WITHHELD = {
+    "unsupported": "引用的段落中没有这些数字",
+    "wrong_clause": "段落中这些数字说的是另一件事",
+    "other_report": "回答把它们归到了另一份报告的单位名下",
+    "level": "报告统计这些数字的范围与回答所说的不同（如把区的数字说成全市的）",
+    "outside_scope": "它们出自问题没有问到的报告",
+}
+
+
+def withhold(check: str, figs: list[str]) -> Decision:
+    """The decision of a clause check that withheld figures."""
+    figs = list(dict.fromkeys(figs))
+    return Decision(check, "withhold", f"未显示 {'、'.join(figs)}：{_WITHHELD[check]}。", figures=tuple(figs))
 
 
 def report_names(reports: dict[str, ReportInfo] | None) -> list[str]:
@@ -541,11 +568,14 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
         return checked  # the report counts it at another level than asked
     n = passages.index(evidence.passage) + 1
     owner = (reports or {}).get(evidence.passage.doc_id)
-    source = report_name(owner) if len(reports or {}) > 1 and owner and (owner.body or owner.place) else "报告"
+    source = report_name(owner) if len(reports or {}) > 1 and owner else "报告"
     text = f"{source}原文：{sentence.rstrip('。！？!?；;，,、 ')}[{n}]。"
     misread = checked.wrong_clause_numbers + ([f for f in figures(checked.text) if not YEAR.fullmatch(f)] if other_count else [])
+    why = ("模型答的是另一种数量" if other_count else "模型只复述了问题" if checked.echoed
+           else "模型的数字未通过核对")
+    decisions = checked.decisions + (Decision("quote", "replace", f"改为引用报告原文：{why}，而原文句子直接回答了问题。"),)
     return replace(checked, text=text, refused=False, citations=[Citation(n, passages[n - 1], scores[n - 1])],
-                   wrong_clause_numbers=list(dict.fromkeys(misread)))
+                   wrong_clause_numbers=list(dict.fromkeys(misread)), decisions=decisions)
 
 
 def _outside(figure: str, cited: list[Passage], scope: frozenset[str]) -> bool:

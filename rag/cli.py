@@ -296,6 +296,8 @@ def _print_sources(ans) -> None:
             typer.secho(f"  · {h.passage.path}：{h.passage.text[:60]}…", dim=True)
     if ans.unsupported_numbers:
         typer.secho(withheld_note(ans.unsupported_numbers), fg="yellow")
+    for reason in ans.reasons():
+        typer.secho(reason, fg="yellow")
     t = ans.timings_ms
     typer.secho(f"检索 {t['retrieve']:.0f} ms · 首字 {t['first_token']:.0f} ms · 总计 {t['total']:.0f} ms", dim=True)
 
@@ -453,7 +455,8 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
     summary = ev.summarize(results, cfg.profile, k, interrupted)
     if interrupted:
         typer.secho(f"Interrupted: {len(results)} of {len(items)} items done; writing those.", fg="yellow", err=True)
-    typer.echo(json.dumps({key: summary[key] for key in ("n", "profile", "retrieval", "answer", "latency_ms", "by_category")
+    typer.echo(json.dumps({key: summary[key] for key in ("n", "profile", "retrieval", "answer", "latency_ms", "by_category",
+                                                         "checks")
                            if summary.get(key)},
                           ensure_ascii=False, indent=1))
     if json_path:

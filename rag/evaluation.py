@@ -170,6 +170,7 @@ class ItemResult:
     wrong_report: list[str] = field(default_factory=list)  # figures taken from a report the item does not name
     unsupported_shown: list[str] = field(default_factory=list)  # shown figures no cited passage holds
     wrong_clause: list[str] = field(default_factory=list)  # shown, sourced figures that are not the item's answer
+    decisions: list[dict] = field(default_factory=list)  # what the answer checks did, with their reasons
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -274,7 +275,7 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
     if answer is None:
         return result
     result.answer_given, result.refused, result.checks = answer.text, answer.refused, answer.checks
-    result.raw = answer.raw
+    result.raw, result.decisions = answer.raw, [d.to_json() for d in answer.decisions]
     result.correct = is_correct(item, answer.text, answer.refused)
     result.rouge_l = round(rouge_l(answer.text, item.answer), 4)
     result.unsupported_numbers = answer.unsupported_numbers
@@ -352,8 +353,23 @@ def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: 
         "by_category": {c: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)}
                         for c in dict.fromkeys(r.category for r in results if r.category)
                         if (rs := [r for r in results if r.category == c])},
+        "checks": check_counts(results),
         "items": [asdict(r) for r in results],
     }
+
+
+def check_counts(results: list[ItemResult]) -> dict:
+    """How often each check acted (check:action), on items the report answers and on those it cannot:
+    a refusing check that fires mostly on unanswerable items earns its keep; one that fires on
+    answerable items costs answers. Also how many of the acting items ended correct."""
+    out: dict[str, dict] = {}
+    for r in results:
+        kind = "unanswerable" if r.type == "unanswerable" else "answerable"
+        for key in dict.fromkeys(f"{d['check']}:{d['action']}" for d in r.decisions):
+            row = out.setdefault(key, {"answerable": 0, "unanswerable": 0, "correct": 0})
+            row[kind] += 1
+            row["correct"] += bool(r.correct)
+    return dict(sorted(out.items()))
 
 
 def run_eval(answerer: Answerer, items: list[QAItem], top_k: int, retrieval_only: bool,
@@ -423,6 +439,11 @@ def write_report(summary: dict, items: list[QAItem], directory: Path) -> tuple[P
             md += [f"## by {label}", "", f"| {label} | n | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
             md += [f"| {t} | {v['n']} | " + " | ".join(str(v.get(k)) for k in keys) + " |" for t, v in table.items()]
             md.append("")
+    if summary.get("checks"):
+        md += ["## checks (items each check acted on)", "", "| check:action | answerable | unanswerable | correct |",
+               "|---|---|---|---|"]
+        md += [f"| {k} | {v['answerable']} | {v['unanswerable']} | {v['correct']} |" for k, v in summary["checks"].items()]
+        md.append("")
     failures = [r for r in summary["items"] if r["correct"] is False or r.get("wrong_report") or
                 (r["hit_rank"] is None and r["type"] != "unanswerable")]
     md += [f"## failures ({len(failures)})", ""]
@@ -432,6 +453,7 @@ def write_report(summary: dict, items: list[QAItem], directory: Path) -> tuple[P
                f"- expected: {item.answer if item else ''} (must: {', '.join(item.must) if item else ''})",
                f"- given: {r['answer_given']}", f"- evidence rank: {r['hit_rank'] or 'not retrieved'}",
                f"- checks: {r.get('checks')}" + (f"; wrong-report figures: {r['wrong_report']}" if r.get("wrong_report") else ""),
+               *[f"- decision: {d['check']}:{d['action']}: {d['reason']}" for d in r.get("decisions", [])],
                "- retrieved:"] + [f"  {i}. {t[:120]}…" for i, t in enumerate(r["retrieved"], 1)] + [""]
     report = directory / "report.md"
     report.write_text("\n".join(md), encoding="utf-8")

@@ -16,7 +16,8 @@ from pathlib import Path
 from .errors import BadInput
 from .schema import Document, ReportInfo
 
-SOURCE = re.compile(r"(?:信息来源|来源|发文机关|发布机构|发布单位)\s*[:：]\s*(\S+)")
+# a header naming who published: "来源:X", or in a table of page fields "发布机构 X" (no colon)
+SOURCE = re.compile(r"(?:信息来源|来源|发文机关|发布机构|发布单位)(?:\s*[:：]\s*|[ \t\u3000]+)([^\s:：]\S*)")
 DATE = re.compile(r"(?:发布日期|发布时间|日期)\s*[:：]\s*(\d{4}[-./年]\d{1,2}[-./月]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
 # Lines that belong to the web page, not the report.
 _BOILERPLATE = re.compile(
@@ -53,11 +54,12 @@ PLACE = rf"{_NAME_CHAR}{{1,5}}?(?:{PLACE_SUFFIX})"
 ORGS = ("人民政府", "政府", "教育局", "教育体育局", "文化广电旅游体育局", "司法局", "公安局", "财政局", "卫生健康委员会",
         "卫健委", "市场监督管理局", "市场监管局", "生态环境局", "人力资源和社会保障局", "人社局", "自然资源和规划局",
         "住房和城乡建设局", "住建局", "交通运输局", "农业农村局", "文化广电旅游局", "应急管理局", "民政局", "税务局",
-        "统计局", "审计局", "委员会", "办公室", "人民法院", "人民检察院")
+        "统计局", "审计局", "教育委员会", "教育厅", "委员会", "办公室", "人民法院", "人民检察院")
 ORG = "|".join(sorted(map(re.escape, ORGS), key=len, reverse=True))  # longest first
 # An issuing body: one to three places, then a known kind of body or some other 局 (whose name holds
 # no place suffix, so 云溪区教育局 is read as a place and a body, not as one long bureau name).
-BODY = re.compile(rf"((?:{PLACE}){{1,3}})({ORG}|(?:(?![省市区县旗镇乡])[\u4e00-\u9fff]){{1,8}}?局)")
+_SOME_BUREAU = r"(?:(?![省市区县旗镇乡])[\u4e00-\u9fff]){1,8}?[局厅]"  # 审批局, 司法厅: a bureau or department
+BODY = re.compile(rf"((?:{PLACE}){{1,3}})({ORG}|{_SOME_BUREAU})")
 GENERIC_PLACES = frozenset("全市 全省 全区 全县 本市 本区 本县 我市 我区 我县 该市 该区 该县 各区 各县 各市 市 区 县 省 "
                            "城区 市区 辖区 社区 园区 校区 景区 街区 小区 片区 新区 地区 山区 学区 试点区 示范区 "
                            "城市 超市 都市 上市 县区 区县 市县".split())
@@ -66,7 +68,8 @@ PLACE_END = re.compile(rf"(?:{PLACE_SUFFIX})$")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _YEAR_SPAN = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:[-—–~至到]\s*((?:19|20)\d{2}))?\s*年")
 # A Party committee's name written beside the bureau's (中共X县教育局委员会 X县教育局): not the author.
-_PARTY = re.compile(r"中共[\u4e00-\u9fff]{2,20}?委员会|中国共产党[\u4e00-\u9fff]{2,20}?委员会")
+_PARTY = re.compile(r"中共[\u4e00-\u9fff]{2,20}?委员会|中国共产党[\u4e00-\u9fff]{2,20}?委员会"
+                    r"|中共[\u4e00-\u9fff]{1,12}?[省市州县区旗]委(?![员会])")  # 中共浚县县委
 # Words that make a name a Party or office one (省委, 区委依法治区办公室), or a count (几名区): no place.
 _NOT_A_NAME = re.compile(r"[委党厅办几多少某各每本该全我其]|[0-9０-９一二三四五六七八九十百千万]")
 _NOT_PLACE_FLAGS = ("v", "p", "d", "c", "u", "m", "q", "r", "f")
@@ -153,7 +156,7 @@ def places_in(name: str) -> list[str]:
     return split_places(m.group(1)) if m else split_places(name)
 
 
-_ORG_AT = re.compile(rf"(?:{ORG}|(?:(?![省市区县旗镇乡])[\u4e00-\u9fff]){{1,8}}?局)")
+_ORG_AT = re.compile(rf"(?:{ORG}|{_SOME_BUREAU})")
 
 
 def _bodies(text: str) -> list[str]:
@@ -211,6 +214,21 @@ def _body_line(line: str) -> list[str]:
     return _bodies(bare) if m else []
 
 
+HEAD_LINES = 40  # a web page's text may open with banners, breadcrumbs and a table of page fields
+_TITLE = re.compile(r"报告|工作情况|建设情况")
+_NOT_TITLE = re.compile(r"当前位置|首页|>|›|\||索引号|文号|[，,。；;]|^[一二三四五六七八九十]+、|^[(（][一二三四五六七八九十]+[)）]")
+
+
+def report_title(lines: list[str], title: str) -> str:
+    """The report's title: the one given when it reads as a report's, else the first opening line
+    that does ("静海区2023年度法治政府建设情况报告" under a site banner and a breadcrumb)."""
+    def reads_as_title(line: str) -> bool:
+        return (len(line) <= 80 and bool(_TITLE.search(line)) and not _NOT_TITLE.search(line)
+                and not is_boilerplate(line) and not line.startswith(("根据", "现将")))
+
+    return title if reads_as_title(title) else next((ln for ln in lines if reads_as_title(ln)), title)
+
+
 def _title_place(title: str) -> list[str]:
     """The places a title opens with when it names no body (杭州市上城区2024年…, 关于X市2024年度…)."""
     from .gazetteer import gazetteer
@@ -232,19 +250,28 @@ def identify(text: str, title: str, source: str = "", published: str = "") -> Re
     """The report's body, place, years, publish date and title, read from its opening, each with
     where it was read from (`ReportInfo.origin`); what cannot be read stays empty, never guessed.
 
-    The title first, then a 来源 / 发文机关 / 信息来源 header, then a line that is a body's name
-    alone (under the title or a meeting line), then the first paragraph's opening words
+    The title (the first opening line that reads as a report's, past a web page's banner and field
+    table) first, then a line that is a body's name alone (by the title or under a meeting line), then
+    a title naming only a place (its government's report), then a 来源 / 发文机关 / 信息来源 header
+    (who posted it, often an office of the author), then the first paragraph's opening words
     ('2024年,澄州市教育局以…'). A body named more fully elsewhere (澄州市云溪区教育局 for the
     title's 云溪区教育局) gives the place its region. A title naming only a place (杭州市上城区…) is
     that place's government's report.
     """
-    lines = [ln.strip() for ln in text.split("\n") if ln.strip()][:12]
+    head = [ln.strip() for ln in text.split("\n") if ln.strip()][:HEAD_LINES]
+    title = report_title(head, title)
+    at = head.index(title) if title in head else 0
+    lines = head[max(0, at - 2):at + 12]  # a body's name may stand just above the title
     body_lines = [ln for ln in lines if ln != title and not is_boilerplate(ln) and not _MEETING.match(ln)]
     opening = body_lines[0][:80] if body_lines else ""
-    header = next((ln for ln in lines if SOURCE.search(ln)), "")
+    header = next((ln for ln in head if SOURCE.search(ln)), "")
     named = source or (m.group(1) if (m := SOURCE.search(header)) else "")
-    candidates = [(b, "title") for b in _bodies(title)] + [(b, "header") for b in _bodies(named)]
+    candidates = [(b, "title") for b in _bodies(title)]
     candidates += [(b, "line") for ln in body_lines[:4] for b in _body_line(ln)]
+    if not candidates and (places := _title_place(title)):
+        # a title naming only a place (杭州市上城区2024年…) is its government's report, whoever posted it
+        candidates = [("".join(places) + "人民政府", "title (a place's report: its government)")]
+    candidates += [(b, "header") for b in _bodies(named)]
     candidates += [(b, "opening") for b in _opening_body(opening)]
     body, origin = candidates[0] if candidates else ("", "")
     fuller = [(c, o) for c, o in candidates if c != body and c.endswith(body) and body]
@@ -252,8 +279,6 @@ def identify(text: str, title: str, source: str = "", published: str = "") -> Re
         body, more = max(fuller, key=lambda c: len(c[0]))
         origin = f"{origin} + {more}"
     places = places_in(body) if body else []
-    if not body and (places := _title_place(title)):
-        body, origin = "".join(places) + "人民政府", "title (a place's report: its government)"
     years, years_from = _years(title), "title"
     if not years:
         years, years_from = _years(opening[:20]), "opening"

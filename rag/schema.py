@@ -220,6 +220,30 @@ class Evidence:
         return {**passage_json(self.passage), "text": self.text, "start": self.start, "end": self.end}
 
 
+ACTIONS = ("pass", "refuse", "withhold", "replace", "skip_judge", "overrule")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One check's verdict on an answer, its reason on record: which check, what it did (ACTIONS),
+    why in one Chinese line shown to people, and the value it read against its threshold."""
+
+    check: str  # scope, relevance, missing, judge, model_refused, echo, unsupported, wrong_clause, …
+    action: str
+    reason: str
+    value: float | None = None
+    threshold: float | None = None
+    figures: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        out = {"check": self.check, "action": self.action, "reason": self.reason}
+        if self.value is not None:
+            out.update(value=round(self.value, 3), threshold=self.threshold)
+        if self.figures:
+            out["figures"] = list(self.figures)
+        return out
+
+
 @dataclass(frozen=True)
 class Checked:
     """An answer after the citation check: as shown to people."""
@@ -232,6 +256,7 @@ class Checked:
     wrong_clause_numbers: list[str] = field(default_factory=list)  # taken from a clause about something else (dropped)
     echoed: bool = False  # refused because the model only restated the question
     affirmed: str = ""  # that restatement, when it affirms a yes/no question ("学校开放" for "学校开放吗？")
+    decisions: tuple[Decision, ...] = ()  # what the answer checks did, in order
 
 
 @dataclass
@@ -250,6 +275,22 @@ class Answer:
     wrong_report_numbers: list[str] = field(default_factory=list)
     evidence: Evidence | None = None  # shown first, before the model answers
     raw: str = ""  # what the model wrote, before the check (eval reports; not shown to people)
+    decisions: list[Decision] = field(default_factory=list)  # every check that acted, in order, with its reason
+
+    @property
+    def why(self) -> str:
+        """The reason for a refusal (the check that refused), or for withheld figures; "" if none."""
+        acted = [d for d in self.decisions if d.action == ("refuse" if self.refused else "withhold")]
+        return acted[0].reason if acted else ""
+
+    def reasons(self) -> list[str]:
+        """What people are told of the checks' decisions: why it was refused (unless its text says
+        so already), figures a clause check withheld (the unsupported ones have their own note) and
+        a quote put in place of the model's words."""
+        if self.refused:
+            return [self.why] if self.why and self.why.removeprefix("未作答：").rstrip("。") not in self.text else []
+        return [d.reason for d in self.decisions
+                if d.action == "replace" or d.action == "withhold" and d.check != "unsupported"]
 
     def to_json(self) -> dict:
         """The one JSON shape of an answer: `rag ask --json`, the chat's /ask and the API's `rag` field."""
@@ -262,6 +303,8 @@ class Answer:
             "unsupported_numbers": self.unsupported_numbers,
             "wrong_report_numbers": self.wrong_report_numbers,
             "checks": self.checks,
+            "decisions": [d.to_json() for d in self.decisions],
+            "why": self.why,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "index_version": self.index_version,
             "retrieved": [{"rank": h.rank, **passage_json(h.passage), "score": round(h.score, 4)} for h in self.hits],

@@ -148,8 +148,29 @@ def coverage(reports: dict[str, ReportInfo], limit: int = 8) -> str:
     return "、".join(parts[:limit]) + more
 
 
+def covering(name: str, reports: dict[str, ReportInfo]) -> tuple[str, list[ReportInfo]]:
+    """The place a name is about (上城区 in 上城区教育局) and the reports of a larger area holding
+    it (杭州市教育局's): their figures are the whole area's, never that place's own."""
+    places = [n for n, _, _ in gazetteer().named_places(name)]
+    if not places:
+        return "", []
+    place = places[-1]
+    return place, [info for info in reports.values()
+                   if info.place and info.place != place and gazetteer().contains(info.place, place)]
+
+
 def out_of_scope_answer(scope: Scope, reports: dict[str, ReportInfo]) -> str:
-    """The refusal for a question about a body, place or year no indexed report covers."""
+    """The refusal for a question about a body, place or year no indexed report covers. For a place
+    inside an indexed report's area (上城区 in 杭州市), it says why that report's figures do not
+    answer: they are the whole area's. An unrelated place (海淀区) gets no such line."""
     from .prompting import REFUSAL
 
-    return f"{REFUSAL}已收录的报告中没有{'、'.join(scope.uncovered)}的报告；现有：{coverage(reports)}。"
+    notes = []
+    for name in scope.uncovered:
+        place, larger = covering(name, reports)
+        if larger:
+            whose = "、".join(dict.fromkeys(info.body or info.place for info in larger))
+            notes.append(f"{place}属{larger[0].place}，{whose}的报告所列是{larger[0].level or larger[0].place}的数字，"
+                         f"不是{place}的")
+    note = "".join(f"{n}。" for n in notes)
+    return f"{REFUSAL}已收录的报告中没有{'、'.join(scope.uncovered)}的报告；{note}现有：{coverage(reports)}。"

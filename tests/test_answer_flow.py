@@ -260,3 +260,33 @@ def test_a_repeated_question_is_answered_from_the_cache_until_the_index_changes(
     off, gen_off = answerer(cfg, "甲[1]。", "乙[1]。", answer_cache=0)
     off.answer(QUESTION), off.answer(QUESTION)
     assert len(gen_off.streamed) == 2
+
+
+def test_every_refusal_and_withheld_figure_carries_its_decision_and_reason(one_report):
+    off, _ = answerer(one_report, "不该用到的回答", min_dense=0.99)
+    ans = off.answer("明天的天气怎么样？")
+    first = ans.decisions[0]
+    assert (first.check, first.action) == ("relevance", "refuse") and first.value < first.threshold == 0.99
+    assert ans.why.startswith("未作答：报告中没有与问题相关的段落") and ans.to_json()["why"] == ans.why
+
+    low, _ = answerer(one_report, "不该用到的回答", judge_score=0.5)
+    judged = low.answer(PARAPHRASE)
+    assert judged.refused and [(d.check, d.action, d.value) for d in judged.decisions] == [("judge", "refuse", 0.5)]
+    assert "0.50" in judged.why
+
+    withheld, _ = answerer(one_report, "全区共聘任156名法治副校长[1]，其中女性999名[1]。")
+    shown = withheld.answer(QUESTION)
+    assert not shown.refused and "999" not in shown.text
+    assert [(d.check, d.action, d.figures) for d in shown.decisions if d.action == "withhold"] == [
+        ("unsupported", "withhold", ("999",))]
+    assert shown.why == "未显示 999：引用的段落中没有这些数字。"
+
+    model, _ = answerer(one_report, "资料中没有相关信息。")
+    said_no = model.answer(QUESTION)
+    assert said_no.refused and said_no.decisions[-1].check == "model_refused" and said_no.why
+
+    scoped, _ = answerer(one_report, "不该用到的回答")
+    outside = scoped.answer("2019年全区共聘任了多少名法治副校长？")
+    assert outside.refused and outside.decisions[0].check == "scope" and "2019年" in outside.why
+    assert outside.reasons() == []  # its text already says which report is missing
+    assert judged.reasons() == [judged.why] and shown.reasons() == []  # 999 has its own note

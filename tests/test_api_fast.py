@@ -17,7 +17,7 @@ QUESTION = "全市共聘任了多少名法治副校长？"
 REPLY = "全市共聘任1237名法治副校长[1]。"
 PIECES = ["全市共聘", "任123", "7名法治", "副校长[", "1]。"]  # REPLY as the scripted generator streams it
 RAG_KEYS = {"question", "standalone_question", "answer", "refused", "citations", "unsupported_numbers", "evidence",
-            "wrong_report_numbers", "checks", "timings_ms", "index_version", "retrieved"}
+            "wrong_report_numbers", "checks", "decisions", "why", "timings_ms", "index_version", "retrieved"}
 CITATION_KEYS = {"n", "passage_id", "report", "title", "section", "text", "start", "end", "score"}
 
 
@@ -177,3 +177,4 @@ def test_search_results_carry_their_report_identity(lite_config, retriever):
     hit = r.json()["data"][0]
     info = hit["report_info"]
     assert hit["report"] == info["label"] and info["body"] and info["years"] and info["title"] == hit["title"]
+    assert info["origin"]["body"] == "title" and info["described"].startswith(f"body: {info['body']} (title)")

@@ -93,3 +93,7 @@ def test_full_run_on_a_small_set(lite_config, tmp_path):
     assert items["u1"]["refused"] and items["u1"]["correct"]
     assert result["answer"]["refusal_recall"] == 1.0 and result["answer"]["unsupported_numbers"] == 0
     assert result["latency_ms"]["first_token_p50"] is not None
+    # every refusal says which check made it, and the run counts each check's firings
+    assert items["u1"]["decisions"] and items["u1"]["decisions"][0]["action"] == "refuse"
+    refusing = f"{items['u1']['decisions'][0]['check']}:refuse"
+    assert result["checks"][refusing]["unanswerable"] == 1

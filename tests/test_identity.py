@@ -22,6 +22,11 @@ EXPECTED = {
     "xinxi_laiyuan_combined_bureau.txt": ("鄞州区文化广电旅游体育局", "鄞州区", "", (2024,), "header"),
     "autonomous_banner.txt": ("鄂温克族自治旗教育局", "鄂温克族自治旗", "", (2024,), "title"),
     "county_with_series_span.txt": ("淳安县人民政府", "淳安县", "", (2024,), "title"),
+    # a web page's text: a site banner with its own date, a breadcrumb, a field table without colons
+    "banner_and_field_table.txt": ("南湖区教育体育局", "南湖区", "", (2024,), "title"),
+    # the Party committee (short form 中共X县委) beside the government; 来源 is only who posted it
+    "party_county_committee_and_government.txt": ("德清县人民政府", "德清县", "", (2024,), "title"),
+    "provincial_department_and_commission.txt": ("江西省教育厅", "江西省", "", (2024,), "title"),
 }
 
 

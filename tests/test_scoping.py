@@ -85,6 +85,14 @@ def test_the_refusal_names_what_the_index_covers(shelf):
     assert "澄州市教育局（2023、2024年度）" in coverage(shelf) and "杭州市教育局（2024年度）" in text
 
 
+def test_a_district_inside_an_indexed_citys_area_is_told_why_the_citys_figure_is_not_its_own():
+    hangzhou = {"hz": ReportInfo("杭州市教育局", "杭州市", "", (2024,))}
+    inside = out_of_scope_answer(scope_question("上城区教育局聘任了多少名法治副校长？", hangzhou), hangzhou)
+    assert "没有上城区教育局的报告；上城区属杭州市，杭州市教育局的报告所列是全市的数字，不是上城区的。" in inside
+    elsewhere = out_of_scope_answer(scope_question("海淀区教育局聘任了多少名法治副校长？", hangzhou), hangzhou)
+    assert "没有海淀区教育局的报告；现有：杭州市教育局（2024年度）。" in elsewhere  # not in 杭州市: nothing to say
+
+
 def test_a_verb_before_a_city_government_names_no_place(shelf):
     # 列入市政府民生实事: "put on the city government's list", not a city called 列入市
     assert _scope(shelf, "“新建中小学、幼儿园”已经连着几年列入市政府民生实事了？") == (None, [])

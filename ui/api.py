@@ -342,7 +342,7 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
                 "index_version": retrieval.index_version,
                 "timings_ms": {"retrieve": round(retrieval.seconds * 1000, 1)},
                 "data": [{"object": "search.result", "rank": h.rank, **passage_json(h.passage),
-                          "report_info": reports.get(h.passage.doc_id, ReportInfo()).to_json(),
+                          "report_info": _identity(reports.get(h.passage.doc_id, ReportInfo())),
                           "score": round(h.score, 4), "dense": round(h.dense, 4), "keyword": round(h.keyword, 4)}
                          for h in retrieval.hits]}
 
@@ -412,6 +412,12 @@ def with_limits(app: FastAPI, config: Config) -> FastAPI:
     """Every route behind the request limits: a body over Config.max_request_kb is refused (413)."""
     app.add_middleware(RequestLimits, max_bytes=config.max_request_kb * 1024)
     return app
+
+
+def _identity(info: ReportInfo) -> dict:
+    """A report's identity for clients: its fields, where each was read from, and one line with '?'
+    for what was not read ("body: ?  place: ?  region: ?  years: 2024 (title)")."""
+    return {**info.to_json(), "described": info.describe()}
 
 
 def create_app(config: Config, service: AnswerService | None = None,

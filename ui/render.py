@@ -48,6 +48,7 @@ def answer_html(answer: Answer, turn: int) -> str:
         body += f'<div class="answer">{text}</div>'
     if answer.unsupported_numbers:
         body += f'<div class="warn">{esc(withheld_note(answer.unsupported_numbers))}</div>'
+    body += "".join(f'<div class="why">{esc(reason)}</div>' for reason in answer.reasons())
     if answer.standalone_question != answer.question:
         body += f'<div class="rewritten">按“{esc(answer.standalone_question)}”检索</div>'
     t = answer.timings_ms
@@ -135,6 +136,7 @@ CSS = """
 .evidence .where span+span::before{content:" · "}
 .refusal{padding:6px 10px;border-left:4px solid #9e9e9e;background:var(--background-fill-secondary)}
 .warn{color:#c62828;font-size:0.85em;margin-top:4px}
+.why{color:var(--body-text-color-subdued);font-size:0.85em;margin-top:4px}
 .rewritten,.meta{font-size:0.78em;color:var(--body-text-color-subdued);margin-top:4px}
 .meta.pending::after{content:" …"}
 """
