@@ -395,14 +395,17 @@ def _repoint(sentence: str, cited: list[Passage], passages: list[Passage], names
 
 
 def _keep(sentence: str, bad: set[str]) -> str:
-    """The clauses of a sentence that state none of the bad figures, its markers kept ('' if none)."""
-    markers = "".join(dict.fromkeys(MARKER.findall(sentence)))
+    """The clauses of a sentence that state none of the bad figures ('' if none), with the markers
+    the kept clauses carry; only a sentence whose markers all sat at its end keeps them for what is
+    left ("A，B[1]。" less B is "A[1]。"; "A[1]，B[2]。" less B is "A[1]。": [2] stood for B alone)."""
     kept = [piece for piece in _CLAUSE.findall(sentence) if not set(figures(piece)) & bad]
+    numbers = list(dict.fromkeys(MARKER.findall("".join(kept)))) or list(dict.fromkeys(MARKER.findall(sentence)))
+    markers = "".join(f"[{n}]" for n in numbers)
     text = MARKER.sub("", "".join(kept)).rstrip("，,；;、。！？!? ")
     if not re.search(r"[\u4e00-\u9fff]{2}", text):
         return ""
     end = sentence.rstrip()[-1:] if sentence.rstrip()[-1:] in "。！？!?；;" else "。"
-    return text + "".join(f"[{n}]" for n in markers) + end
+    return text + markers + end
 
 
 def check_answer(raw: str, passages: list[Passage], scores: list[float], question: str = "",

@@ -455,8 +455,8 @@ def eval_cmd(qa: Optional[Path] = typer.Option(None, "--qa", help="QA file (JSON
     summary = ev.summarize(results, cfg.profile, k, interrupted)
     if interrupted:
         typer.secho(f"Interrupted: {len(results)} of {len(items)} items done; writing those.", fg="yellow", err=True)
-    typer.echo(json.dumps({key: summary[key] for key in ("n", "profile", "retrieval", "answer", "latency_ms", "by_category",
-                                                         "checks")
+    typer.echo(json.dumps({key: summary[key] for key in ("n", "profile", "retrieval", "answer", "latency_ms", "by_split",
+                                                         "by_category", "checks")
                            if summary.get(key)},
                           ensure_ascii=False, indent=1))
     if json_path:

@@ -41,10 +41,14 @@ class QAItem:
     category: str = ""
     alternatives: list[dict] = field(default_factory=list)  # unscoped: [{"report","must","names","evidence"}]
     found_in: list[str] = field(default_factory=list)  # a refusal: the other reports that do hold the fact
+    split: str = ""  # "dev" (rules are tuned on these) or "test" (held out: only reported); see eval/split.py
 
     @property
     def reports(self) -> list[str]:
         return [self.report] if isinstance(self.report, str) and self.report else list(self.report or [])
+
+
+SPLITS = ("", "dev", "test")
 
 
 def load_qa(path: Path) -> list[QAItem]:
@@ -86,12 +90,14 @@ def load_qa(path: Path) -> list[QAItem]:
                 isinstance(a, dict) and isinstance(a.get("must"), list) and isinstance(a.get("names"), list)
                 for a in alternatives):
             raise BadInput(f"{where}: 'alternatives' must be a list of {{\"report\", \"must\", \"names\"}} objects.")
+        if obj.get("split", "") not in SPLITS:
+            raise BadInput(f"{where}: 'split' must be one of {', '.join(repr(x) for x in SPLITS if x)} (or absent).")
         if obj["id"] in seen:
             raise BadInput(f"{where}: duplicate id {obj['id']!r} (first on line {seen[obj['id']]}).")
         seen[obj["id"]] = no
         items.append(QAItem(str(obj["id"]), obj["type"], obj["question"], obj["answer"], obj["must"],
                             obj["evidence"], history, report, str(obj.get("category") or ""), alternatives,
-                            list(obj.get("found_in") or [])))
+                            list(obj.get("found_in") or []), obj.get("split", "")))
     if not items:
         raise BadInput(f"{path}: no questions in the file.")
     return items
@@ -167,6 +173,7 @@ class ItemResult:
     raw: str = ""  # the model's own text before the check: a changed check can be replayed on it
     checks: dict = field(default_factory=dict)  # the answerability checks (judge score, missing terms)
     category: str = ""
+    split: str = ""
     wrong_report: list[str] = field(default_factory=list)  # figures taken from a report the item does not name
     unsupported_shown: list[str] = field(default_factory=list)  # shown figures no cited passage holds
     wrong_clause: list[str] = field(default_factory=list)  # shown, sourced figures that are not the item's answer
@@ -271,7 +278,7 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
         hits, timings = answer.hits, answer.timings_ms
     result = ItemResult(item.id, item.type, item.question, None, None, _hit_rank(item, hits, shelf), None, [], [],
                         None, {k: round(v, 1) for k, v in timings.items()}, [h.passage.text for h in hits],
-                        category=item.category)
+                        category=item.category, split=item.split)
     if answer is None:
         return result
     result.answer_given, result.refused, result.checks = answer.text, answer.refused, answer.checks
@@ -353,6 +360,8 @@ def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: 
         "by_category": {c: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)}
                         for c in dict.fromkeys(r.category for r in results if r.category)
                         if (rs := [r for r in results if r.category == c])},
+        "by_split": {x: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)} for x in ("dev", "test")
+                     if (rs := [r for r in results if r.split == x])},
         "checks": check_counts(results),
         "items": [asdict(r) for r in results],
     }
@@ -432,7 +441,7 @@ def write_report(summary: dict, items: list[QAItem], directory: Path) -> tuple[P
             md += [f"## {group}", "", "| metric | value |", "|---|---|"]
             md += [f"| {k} | {v} |" for k, v in values.items()]
             md.append("")
-    for group, label in (("by_type", "type"), ("by_category", "category")):
+    for group, label in (("by_split", "split"), ("by_type", "type"), ("by_category", "category")):
         table = summary.get(group) or {}
         if table and any(len(v) > 1 for v in table.values()):
             keys = list(dict.fromkeys(k for v in table.values() for k in v if k != "n"))

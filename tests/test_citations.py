@@ -371,3 +371,17 @@ def test_a_yes_no_question_affirmed_by_restating_it_gets_the_reports_sentence():
     night = "晚上学校图书馆对外开放吗？"
     library = check_answer("晚上学校图书馆对外开放[1]。", [fields], [1.0], night)
     assert library.affirmed and quote_evidence(library, evidence, [fields], [1.0], night) is library
+
+
+def test_a_withheld_clause_takes_its_own_marker_with_it():
+    """"…131名[1]，1名[2]": the one-digit 1 is checked like any figure ([2] says it of 重大决策) and
+    goes with its marker, so [2] is not left citing a clause it never supported."""
+    a = "全区98所中小学实现法治副校长全覆盖,共聘任131名法治副校长,开展法治讲座210场。"
+    b = "坚持依法决策,全年审查重大决策1件、行政规范性文件3件、行政机关合同42件。"
+    passages = [Passage("a", "d", "", "", a, 0, len(a), ()), Passage("b", "d", "", "", b, 0, len(b), ())]
+    checked = check_answer("全区共聘任131名法治副校长[1]，其中新聘1名[2]。", passages, [1.0, 1.0], "全区共聘任了多少名法治副校长？")
+    assert checked.text == "全区共聘任131名法治副校长[1]。" and [c.n for c in checked.citations] == [1]
+    assert checked.wrong_clause_numbers == ["1"]
+    # markers that sat only at the sentence's end still stand for what is left
+    end = check_answer("全区共聘任131名法治副校长，开展法治讲座999场[1]。", passages[:1], [1.0], "全区共聘任了多少名法治副校长？")
+    assert end.text == "全区共聘任131名法治副校长[1]。" and end.unsupported_numbers == ["999"]

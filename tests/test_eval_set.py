@@ -24,12 +24,27 @@ def test_schema_and_ids(path, least):
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(lines) >= least
     for obj in lines:
-        assert set(obj) - {"history"} == set(FIELDS), obj["id"]
-        assert obj["type"] in TYPES
+        assert set(obj) - {"history", "split"} == set(FIELDS), obj["id"]
+        assert obj["type"] in TYPES and obj["split"] in ("dev", "test"), obj["id"]
         assert ("history" in obj) == (obj["type"] == "followup"), obj["id"]
     assert len({o["id"] for o in lines}) == len(lines)
     items = load_qa(path)
     assert len(items) == len(lines)
+
+
+def test_the_split_holds_out_about_a_third_of_every_kind_of_item():
+    """eval/split.py: ~30% test, stratified by type, a dialogue's turns together."""
+    for path in (QA, CONVERSATIONS):
+        items = load_qa(path)
+        assert 0.25 <= sum(i.split == "test" for i in items) / len(items) <= 0.35
+        for t in {i.type for i in items if sum(j.type == i.type for j in items) >= 4}:
+            kind = [i for i in items if i.type == t]
+            assert any(i.split == "test" for i in kind) and any(i.split == "dev" for i in kind), (path, t)
+    turns = load_qa(CONVERSATIONS)
+    by_dialogue = {}
+    for i in turns:
+        by_dialogue.setdefault(i.id.rsplit("-t", 1)[0], set()).add(i.split)
+    assert all(len(s) == 1 for s in by_dialogue.values())
 
 
 def test_coverage_of_types():
