@@ -23,7 +23,8 @@ from .models import profile_spec
 from .prompting import REFUSAL, build_messages, judge_messages, select_context, translation_messages
 from .retrieval import Retriever
 from .followup import resolve
-from .schema import Answer, Checked, Decision, Event, Evidence, Question, Retrieval, Scope
+from .schema import Answer, Checked, Decision, Event, Evidence, Question, ReportFilter, Retrieval, Scope
+from .selection import chosen_reports, conflict, conflict_answer, narrow, searched
 from .scoping import out_of_scope_answer
 from .textnorm import HAN
 
@@ -79,19 +80,23 @@ class Answerer:
         self._cache: OrderedDict[tuple, tuple[Event, ...]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    def stream(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Iterator[Event]:
+    def stream(self, question: str, history: list[dict] | None = None, top_k: int | None = None,
+               reports: ReportFilter | None = None) -> Iterator[Event]:
         """Events: evidence (when found), retrieved, tokens, answer. A question answered before on
-        the same index version and settings is answered from the cache (no model call)."""
+        the same index version and settings is answered from the cache (no model call). `reports`:
+        the reports picked by hand (BadInput names a value no report has), met with the question's
+        own scope (selection.py)."""
         t0 = time.perf_counter()
         question = clean_question(question, self.config.max_question_chars)
+        version = self.retriever.refresh()
+        chosen = chosen_reports(reports or ReportFilter(), version.reports)
         resolved = self.resolve(question, history)
-        key = (self.retriever.refresh().version, repr(self.config), top_k or self.config.top_k,
-               resolved.query, resolved.asked)
+        key = (version.version, repr(self.config), top_k or self.config.top_k, resolved.query, resolved.asked, chosen)
         if (cached := self._cached(key)) is not None:
             yield from self._replay(cached, question, t0)
             return
         events = []
-        for event in self._answer_events(question, resolved, top_k, t0):
+        for event in self._answer_events(question, resolved, top_k, t0, chosen):
             if event.kind != "token":
                 events.append(event)
             if event.kind == "answer":
@@ -124,7 +129,8 @@ class Answerer:
                                                 checks={**event.data.checks, "cached": True}))
             yield event
 
-    def _answer_events(self, question: str, resolved: Question, top_k: int | None, t0: float) -> Iterator[Event]:
+    def _answer_events(self, question: str, resolved: Question, top_k: int | None, t0: float,
+                       chosen: frozenset[str] | None = None) -> Iterator[Event]:
         query, asked = resolved.query, resolved.asked
         timings = {}
         translated, early = self.generator is not None and is_foreign(query), None
@@ -135,9 +141,8 @@ class Answerer:
                 yield Event("evidence", early)
             query = asked = self.translate(query)
             timings["translate"] = (time.perf_counter() - t0) * 1000
-        scope = self.scope_of(question, asked)
-        retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k,
-                                                     None if scope.uncovered else scope)
+        scope = narrow(self.scope_of(question, asked), chosen)
+        retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k, searched(scope))
         timings["retrieve"] = retrieval.seconds * 1000
         evidence = best_evidence(retrieval.hits, asked) if retrieval.relevant and not scope.uncovered else None
         if evidence is not None and early is None:  # a translated question's sentence is already on screen
@@ -157,6 +162,9 @@ class Answerer:
         if scope.uncovered:
             checks["out_of_scope"] = list(scope.uncovered)  # a body, place or year no report covers
             decisions.append(Decision("scope", "refuse", f"未作答：已收录的报告中没有{'、'.join(scope.uncovered)}的报告。"))
+            context = []
+        elif conflict(scope):
+            decisions.append(Decision("filter", "refuse", "未作答：所选的报告与问题所问的范围没有共同的报告。"))
             context = []
         elif not retrieval.relevant:
             best = max((h.dense for h in retrieval.hits), default=0.0)
@@ -221,6 +229,8 @@ class Answerer:
             decisions += checked.decisions
         if scope.uncovered:
             checked = Checked(out_of_scope_answer(scope, reports), True, [], [])
+        elif conflict(scope):
+            checked = Checked(conflict_answer(scope, reports), True, [], [])
         if checked.refused and not any(d.action == "refuse" for d in decisions):
             decisions.append(Decision("no_context", "refuse", "未作答：没有可供模型阅读的段落。"))
         timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
@@ -310,8 +320,9 @@ class Answerer:
         line = out.splitlines()[0].strip(" \"'“”「」") if out else ""
         return line if HAN.search(line) else question
 
-    def answer(self, question: str, history: list[dict] | None = None, top_k: int | None = None) -> Answer:
-        for event in self.stream(question, history, top_k):
+    def answer(self, question: str, history: list[dict] | None = None, top_k: int | None = None,
+               reports: ReportFilter | None = None) -> Answer:
+        for event in self.stream(question, history, top_k, reports):
             if event.kind == "answer":
                 return event.data
         raise RuntimeError("answer stream ended without an answer")

@@ -163,6 +163,20 @@ class Question:
 
 
 @dataclass(frozen=True)
+class ReportFilter:
+    """Reports picked by hand (the chat's filter, the API's `reports`): by issuing body, year or doc
+    id; an empty filter picks nothing out (every report)."""
+
+    bodies: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.bodies or self.years or self.doc_ids)
+
+
+@dataclass(frozen=True)
 class Scope:
     """What a question is about, recognised against the indexed reports' identities.
 
@@ -173,6 +187,11 @@ class Scope:
     doc_ids: frozenset[str] | None = None
     named: tuple[str, ...] = ()  # what the question named that matched ("云溪区", "2023年")
     uncovered: tuple[str, ...] = ()  # what it named that no report covers ("白沙县", "2022年")
+    chosen: frozenset[str] | None = None  # the reports picked by hand (selection.py), if any
+
+    def to_json(self) -> dict:
+        return {"doc_ids": None if self.doc_ids is None else sorted(self.doc_ids), "named": list(self.named),
+                "uncovered": list(self.uncovered), "chosen": None if self.chosen is None else sorted(self.chosen)}
 
     @property
     def restricted(self) -> bool:

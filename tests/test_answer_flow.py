@@ -14,6 +14,7 @@ from fakes import FakeEmbedder, ScriptedGenerator
 import rag.pipeline  # noqa: F401  (imported before the patches below, or it would keep the patched names)
 from rag.answering import Answerer
 from rag.config import Config
+from rag.errors import BadInput
 from rag.indexing import build_index
 from rag.keyword import pos_tags
 from rag.prompting import JUDGE_SUFFIX, JUDGE_SYSTEM, REFUSAL, TRANSLATE_SYSTEM
@@ -290,3 +291,24 @@ def test_every_refusal_and_withheld_figure_carries_its_decision_and_reason(one_r
     assert outside.refused and outside.decisions[0].check == "scope" and "2019年" in outside.why
     assert outside.reasons() == []  # its text already says which report is missing
     assert judged.reasons() == [judged.why] and shown.reasons() == []  # 999 has its own note
+
+
+def test_reports_picked_by_hand_meet_the_questions_own_scope(two_reports):
+    from rag.schema import ReportFilter
+
+    a, gen = answerer(two_reports, "全区共聘任131名法治副校长[1]。")
+    reports = a.retriever.version.reports
+    yi = next(d for d, info in reports.items() if info.body == "乙溪区教育局")
+    for picked in (ReportFilter(doc_ids=(yi,)), ReportFilter(bodies=("乙溪区教育局",)),
+                   ReportFilter(bodies=("乙溪区教育局",), years=(2024,))):
+        ans = a.answer(QUESTION, reports=picked)  # the question names no report: only the picked one
+        assert ans.hits and {h.passage.doc_id for h in ans.hits} == {yi} and "131" in ans.text, picked
+    # picked 乙溪区, asked about 甲溪区: nothing in common, said with both, no model call
+    calls = len(gen.streamed)
+    other = a.answer("甲溪区共聘任了多少名法治副校长？", reports=ReportFilter(doc_ids=(yi,)))
+    assert other.refused and "乙溪区教育局 · 2024年度" in other.text and "甲溪区" in other.text
+    assert other.decisions[0].check == "filter" and len(gen.streamed) == calls and "156" not in other.text
+    with pytest.raises(BadInput, match="白沙县教育局"):
+        a.answer(QUESTION, reports=ReportFilter(bodies=("白沙县教育局",)))
+    with pytest.raises(BadInput, match="1999"):
+        a.answer(QUESTION, reports=ReportFilter(years=(1999,)))

@@ -178,3 +178,25 @@ def test_search_results_carry_their_report_identity(lite_config, retriever):
     info = hit["report_info"]
     assert hit["report"] == info["label"] and info["body"] and info["years"] and info["title"] == hit["title"]
     assert info["origin"]["body"] == "title" and info["described"].startswith(f"body: {info['body']} (title)")
+
+
+def test_reports_filter_in_search_and_chat_and_unknown_values_are_a_400(lite_config, retriever):
+    client, _ = _client(lite_config, retriever)
+    doc_id = next(iter(retriever.version.reports))
+    r = client.post("/v1/search", json={"query": QUESTION, "top_k": 2, "model": "lite",
+                                        "reports": {"bodies": ["杭州市教育局"], "years": [2024]}})
+    assert r.status_code == 200, r.text
+    assert r.json()["scope"]["chosen"] == [doc_id] and {h["report_info"]["body"] for h in r.json()["data"]} == {"杭州市教育局"}
+    # scoped as the answerer scopes it: a year no report covers is out of scope, and said so
+    out = client.post("/v1/search", json={"query": "2019年全市共聘任了多少名法治副校长？", "model": "lite"}).json()
+    assert out["scope"]["uncovered"] == ["2019年"]
+    for bad, named in (({"bodies": ["白沙县教育局"]}, "白沙县教育局"), ({"years": [1999]}, "1999"),
+                       ({"doc_ids": ["nope"]}, "nope")):
+        for r in (client.post("/v1/search", json={"query": QUESTION, "model": "lite", "reports": bad}),
+                  _ask(client, reports=bad), _ask(client, stream=True, reports=bad)):
+            assert r.status_code == 400 and named in r.json()["error"]["message"], r.text
+            assert r.json()["error"]["param"] == "reports"
+    for bad in ({"years": ["2024"]}, {"bodies": "杭州市教育局"}, {"places": ["杭州市"]}):  # strict types, no extras
+        assert _ask(client, reports=bad).status_code == 400
+    ok = _ask(client, reports={"doc_ids": [doc_id]})
+    assert ok.status_code == 200 and ok.json()["rag"]["citations"]

@@ -123,3 +123,41 @@ def test_an_unscoped_question_names_the_report_of_every_figure(answerer):
     assert {"103", "89"} <= stated, answer.text  # both districts answer, each named
     assert not stated - {"103", "89", "84", "71", "2024"}, answer.text  # nothing but the two reports' figures
     _owner_named_in_every_figure_sentence(answer)
+
+
+# ---------------------------------------------------------------- reports picked by hand (lite embedder, no generator)
+
+@pytest.mark.slow
+def test_a_filter_to_one_report_never_shows_another_reports_passage(tmp_path):
+    """Every question of eval/multi through /v1/search, filtered to each of the six reports in turn:
+    each passage shown is in the picked report (a shared paragraph counts for both); when the
+    question's own scope is another report, nothing is shown and the scope says why."""
+    from fastapi.testclient import TestClient
+
+    from rag.embedding import get_embedder
+    from rag.evaluation import load_qa
+    from rag.indexing import build_index
+    from rag.pipeline import load_answerer
+    from ui.api import create_app
+
+    source = tmp_path / "reports"
+    shutil.copytree(SHELF, source)
+    cfg = Config.from_env().with_(profile="lite", source_dir=source, index_root=tmp_path / "idx", api_key="")
+    build_index(cfg, get_embedder(cfg))
+    answerer = load_answerer(cfg, generate=False)  # search needs no generator
+    client = TestClient(create_app(cfg, answerer_for=lambda profile: answerer, preload=False),
+                        raise_server_exceptions=False)
+    items, shown, conflicts = load_qa(SHELF.parent / "qa.jsonl"), 0, 0
+    reports = answerer.retriever.version.reports
+    for doc_id in reports:
+        for item in items:
+            r = client.post("/v1/search", json={"query": item.question, "top_k": 4, "model": "lite",
+                                                "reports": {"doc_ids": [doc_id]}})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert all(doc_id in hit["doc_ids"] for hit in body["data"]), (doc_id, item.id)
+            shown += len(body["data"])
+            if body["scope"]["conflict"]:
+                conflicts += 1
+                assert body["data"] == [] and body["scope"]["named"], (doc_id, item.id)
+    assert shown > len(items) and 0 < conflicts < len(items) * len(reports)

@@ -24,14 +24,15 @@ from typing import Callable, Literal
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.answering import Answerer, clean_question
 from rag.config import PROFILES, Config
 from rag.errors import BadInput, IndexMissing, LLMUnavailable, ModelMissing, RagError
-from rag.schema import ReportInfo, passage_json
+from rag.schema import ReportFilter, ReportInfo, passage_json
+from rag.selection import chosen_reports, conflict, narrow, searched
 
 from .limits import RequestLimits
 from .service import AnswerService, history_pairs
@@ -121,6 +122,19 @@ class Message(BaseModel):
     content: str | list[ContentPart] | None = None
 
 
+class ReportsField(BaseModel):
+    """`reports`: the reports to ask, picked by hand (extra; the openai client sends it in extra_body).
+    Each field narrows; any value within a field matches; a value no report has is a 400."""
+
+    model_config = ConfigDict(extra="forbid")
+    bodies: list[StrictStr] = Field(default_factory=list, max_length=50)
+    years: list[StrictInt] = Field(default_factory=list, max_length=50)
+    doc_ids: list[StrictStr] = Field(default_factory=list, max_length=200)
+
+    def to_filter(self) -> ReportFilter:
+        return ReportFilter(tuple(self.bodies), tuple(self.years), tuple(self.doc_ids))
+
+
 class ChatRequest(BaseModel):
     """OpenAI's request; sampling fields (temperature, top_p, …) are accepted and ignored (greedy)."""
 
@@ -133,6 +147,7 @@ class ChatRequest(BaseModel):
     max_completion_tokens: StrictInt | None = Field(None, ge=1)
     n: StrictInt | None = None
     top_k: StrictInt | None = Field(None, ge=1, le=20)  # passages to retrieve (extra; default the config's)
+    reports: ReportsField | None = None  # the reports to ask (extra; default: all, scoped by the question)
 
 
 class SearchRequest(BaseModel):
@@ -140,6 +155,7 @@ class SearchRequest(BaseModel):
     query: str
     top_k: StrictInt = Field(4, ge=1, le=50)
     model: str | None = None
+    reports: ReportsField | None = None
 
 
 # ---------------------------------------------------------------- models, queue
@@ -263,6 +279,7 @@ class ChatTurn:
         self.max_tokens = min([config.max_new_tokens, *limits])
         self.top_k = body.top_k
         self.stream = body.stream
+        self.reports = body.reports.to_filter() if body.reports else None
 
 
 def resolve_model(model: str | None, config: Config) -> str:
@@ -336,12 +353,15 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
                                 f"{config.max_question_chars} are accepted.", param="query", code="question_too_long")
         query = clean_question(body.query, config.max_question_chars)
         retriever = service.retriever(profile)
-        retrieval = retriever.search(query, body.top_k)
+        chosen = _chosen(retriever.refresh().reports, body.reports.to_filter() if body.reports else None)
+        scope = narrow(retriever.scope(query), chosen)  # as the answerer scopes it
+        retrieval = retriever.search(query, body.top_k, searched(scope))
         reports = retriever.version.reports
         return {"object": "list", "model": profile, "query": query, "relevant": retrieval.relevant,
-                "index_version": retrieval.index_version,
+                "index_version": retrieval.index_version, "scope": {**scope.to_json(), "conflict": conflict(scope)},
                 "timings_ms": {"retrieve": round(retrieval.seconds * 1000, 1)},
                 "data": [{"object": "search.result", "rank": h.rank, **passage_json(h.passage),
+                          "doc_ids": sorted(h.passage.doc_ids),
                           "report_info": _identity(reports.get(h.passage.doc_id, ReportInfo())),
                           "score": round(h.score, 4), "dense": round(h.dense, 4), "keyword": round(h.keyword, 4)}
                          for h in retrieval.hits]}
@@ -352,6 +372,7 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
         ticket = gate.reserve()
         try:
             answerer = _for_turn(service.answerer(turn.profile), turn)
+            _chosen(answerer.retriever.refresh().reports, turn.reports)  # an unknown report: 400 before any wait
         except BaseException:
             ticket.release()
             raise
@@ -363,7 +384,7 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
                                      background=BackgroundTask(ticket.release))
         try:
             ticket.acquire()
-            ans = answerer.answer(turn.question, turn.history, turn.top_k)
+            ans = answerer.answer(turn.question, turn.history, turn.top_k, turn.reports)
         finally:
             ticket.release()
         return {"id": cid, "object": "chat.completion", "created": created, "model": turn.profile,
@@ -383,7 +404,7 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
             while not ticket.acquire(timeout=KEEPALIVE_S):
                 yield ": waiting for the model\n\n"  # an SSE comment: keeps proxies and clients from timing out
             streamed, ans = False, None
-            for event in answerer.stream(turn.question, turn.history, turn.top_k):
+            for event in answerer.stream(turn.question, turn.history, turn.top_k, turn.reports):
                 if event.kind == "evidence":  # the report's own sentence, before the model's first word
                     yield chunk({}, rag={"evidence": event.data.to_json()})
                 elif event.kind == "token":
@@ -412,6 +433,14 @@ def with_limits(app: FastAPI, config: Config) -> FastAPI:
     """Every route behind the request limits: a body over Config.max_request_kb is refused (413)."""
     app.add_middleware(RequestLimits, max_bytes=config.max_request_kb * 1024)
     return app
+
+
+def _chosen(reports: dict[str, ReportInfo], wanted: ReportFilter | None) -> frozenset[str] | None:
+    """The doc ids `reports` picks, or a 400 naming the values no indexed report has."""
+    try:
+        return chosen_reports(wanted or ReportFilter(), reports)
+    except BadInput as e:
+        raise ApiError(400, str(e), param="reports", code="unknown_report") from None
 
 
 def _identity(info: ReportInfo) -> dict:

@@ -1,0 +1,62 @@
+"""Reports chosen by hand: a filter (bodies, years, doc ids) read against the indexed identities,
+and its meeting with the scope a question implies.
+
+The question already scopes itself ("云溪区…" asks 云溪区's reports); a person may also pick the
+reports to ask. The two intersect: picking 澄州市教育局 and asking about 云溪区 asks nothing, and
+says so, rather than searching everything or answering from a report nobody chose.
+"""
+from __future__ import annotations
+
+from .errors import BadInput
+from .schema import ReportFilter, ReportInfo, Scope
+
+
+def chosen_reports(wanted: ReportFilter, reports: dict[str, ReportInfo]) -> frozenset[str] | None:
+    """The doc ids a filter picks (None: no filter). Each field narrows (bodies ∩ years ∩ doc_ids);
+    within a field any value matches. A value no indexed report has is a BadInput naming it."""
+    if wanted.empty:
+        return None
+    unknown = [f"body {b!r}" for b in wanted.bodies if not any(info.body == b for info in reports.values())]
+    unknown += [f"year {y!r}" for y in wanted.years if not any(y in info.years for info in reports.values())]
+    unknown += [f"doc_id {d!r}" for d in wanted.doc_ids if d not in reports]
+    if unknown:
+        raise BadInput(f"No indexed report has {', '.join(unknown)}.")
+    return frozenset(d for d, info in reports.items()
+                     if (not wanted.bodies or info.body in wanted.bodies)
+                     and (not wanted.years or set(wanted.years) & set(info.years))
+                     and (not wanted.doc_ids or d in wanted.doc_ids))
+
+
+def narrow(scope: Scope, chosen: frozenset[str] | None) -> Scope:
+    """The question's scope within the chosen reports: all of them when the question names none, the
+    intersection when it does. An empty intersection keeps what the question named, so the refusal
+    can name both (`conflict`); a question out of every report's scope stays so."""
+    if chosen is None:
+        return scope
+    if scope.uncovered:
+        return Scope(scope.doc_ids, scope.named, scope.uncovered, chosen=chosen)
+    if scope.doc_ids is None:
+        return Scope(chosen, scope.named, (), chosen=chosen)
+    return Scope(scope.doc_ids & chosen, scope.named, (), chosen=chosen)
+
+
+def searched(scope: Scope) -> Scope | None:
+    """What retrieval searches for a scope: its reports; for a question out of every report's scope
+    (refused, with the closest passages shown) every report, or only the chosen ones."""
+    if not scope.uncovered:
+        return scope
+    return Scope(scope.chosen) if scope.chosen is not None else None
+
+
+def conflict(scope: Scope) -> bool:
+    """Whether the chosen reports and the question's own scope have no report in common."""
+    return scope.chosen is not None and not scope.uncovered and scope.doc_ids is not None and not scope.doc_ids
+
+
+def conflict_answer(scope: Scope, reports: dict[str, ReportInfo]) -> str:
+    """The refusal for a question whose scope lies outside the chosen reports, naming both."""
+    from .prompting import REFUSAL
+
+    picked = "、".join(dict.fromkeys(reports[d].label for d in sorted(scope.chosen or ()) if d in reports))
+    asked = "、".join(scope.named) or "问题所指的范围"
+    return f"{REFUSAL}所选的报告（{picked}）不包含问题所问的{asked}；请在报告筛选中加入相应报告，或改为全部报告。"
