@@ -24,21 +24,22 @@ from .prompting import REFUSAL, build_messages, judge_messages, select_context, 
 from .retrieval import Retriever
 from .followup import resolve
 from .schema import Answer, Checked, Decision, Event, Evidence, Question, ReportFilter, Retrieval, Scope
-from .selection import chosen_reports, conflict, conflict_answer, narrow, searched
+from .selection import chosen_reports, conflict, conflict_answer, narrow, scope_labels, searched
 from .scoping import out_of_scope_answer
 from .textnorm import HAN
 
 def clean_question(question: str, max_chars: int) -> str:
     """Drop control characters and collapse whitespace; BadInput if nothing is left."""
     if not isinstance(question, str):
-        raise BadInput("The question must be text.")
+        raise BadInput("The question must be text.", zh="问题应为文字。")
     text = "".join(" " if unicodedata.category(c).startswith(("C", "Z")) else c for c in question)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
-        raise BadInput("The question is empty: type a question about the reports.")
+        raise BadInput("The question is empty: type a question about the reports.", zh="请输入一个关于报告的问题。")
     if all(unicodedata.category(c).startswith(("P", "Z")) for c in text):
         # "？？？!!!" would otherwise be read as a follow-up of the previous turn and answered
-        raise BadInput("The question has no words, only punctuation: type a question about the reports.")
+        raise BadInput("The question has no words, only punctuation: type a question about the reports.",
+                       zh="问题里只有标点，没有文字：请输入一个关于报告的问题。")
     return text[:max_chars]
 
 
@@ -238,7 +239,7 @@ class Answerer:
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
                                      retrieval.index_version, checks, checked.wrong_report_numbers, evidence, raw,
-                                     decisions))
+                                     decisions, scope_labels(scope, reports)))
 
     def _plainly_stated(self, asked: str, evidence: Evidence, names: list[str]) -> str:
         """How the evidence sentence says what is asked, so that the judge need not be asked:

@@ -7,33 +7,43 @@ interrupted.
 
 
 class RagError(Exception):
-    """Base for errors shown to the user as a message, never as a traceback."""
+    """Base for errors shown to the user as a message, never as a traceback. `zh`: the message for
+    the Chinese chat (the CLI and the API keep the English one, as OpenAI's errors are English)."""
 
     exit_code = 1
+    zh_default = "出错了，请稍后再试。"
+
+    def __init__(self, message: str = "", zh: str = ""):
+        super().__init__(message)
+        self.zh = zh or self.zh_default
 
 
 class BadInput(RagError):
     """The user's input (a question, a file) cannot be used."""
 
     exit_code = 2
+    zh_default = "输入无法使用，请检查后重试。"
 
 
 class ModelMissing(RagError):
     """A model file is absent or corrupt; the message names the install command."""
 
     exit_code = 3
+    zh_default = "模型文件缺失或损坏：请运行 rag models install 后重启。"
 
 
 class IndexMissing(RagError):
     """No usable index; the message names the build command."""
 
     exit_code = 3
+    zh_default = "还没有可用的索引：请先加入报告或运行 rag index build。"
 
 
 class IndexBusy(RagError):
     """Another process holds the index's write lock; nothing was changed."""
 
     exit_code = 4
+    zh_default = "索引正在被另一个进程更新，本次没有做任何改动，请稍后再试。"
 
 
 class LLMUnavailable(RagError):
@@ -41,3 +51,4 @@ class LLMUnavailable(RagError):
     the message names its URL and what to do."""
 
     exit_code = 3
+    zh_default = "生成服务暂时无法连接，请稍后再试。"

@@ -295,6 +295,7 @@ class Answer:
     evidence: Evidence | None = None  # shown first, before the model answers
     raw: str = ""  # what the model wrote, before the check (eval reports; not shown to people)
     decisions: list[Decision] = field(default_factory=list)  # every check that acted, in order, with its reason
+    scope: tuple[str, ...] = ()  # the labels of the reports searched, when the question or a filter narrowed them
 
     @property
     def why(self) -> str:
@@ -323,6 +324,7 @@ class Answer:
             "wrong_report_numbers": self.wrong_report_numbers,
             "checks": self.checks,
             "decisions": [d.to_json() for d in self.decisions],
+            "scope": list(self.scope),
             "why": self.why,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "index_version": self.index_version,

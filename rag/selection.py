@@ -20,7 +20,8 @@ def chosen_reports(wanted: ReportFilter, reports: dict[str, ReportInfo]) -> froz
     unknown += [f"year {y!r}" for y in wanted.years if not any(y in info.years for info in reports.values())]
     unknown += [f"doc_id {d!r}" for d in wanted.doc_ids if d not in reports]
     if unknown:
-        raise BadInput(f"No indexed report has {', '.join(unknown)}.")
+        raise BadInput(f"No indexed report has {', '.join(unknown)}.",
+                       zh="所选的报告已不在索引中（可能刚被删除）：请重新选择要查询的报告。")
     return frozenset(d for d, info in reports.items()
                      if (not wanted.bodies or info.body in wanted.bodies)
                      and (not wanted.years or set(wanted.years) & set(info.years))
@@ -46,6 +47,13 @@ def searched(scope: Scope) -> Scope | None:
     if not scope.uncovered:
         return scope
     return Scope(scope.chosen) if scope.chosen is not None else None
+
+
+def scope_labels(scope: Scope, reports: dict[str, ReportInfo]) -> tuple[str, ...]:
+    """The labels of the reports a scope searched (杭州市教育局 · 2024年度), when it narrowed them."""
+    if scope.doc_ids is None or scope.uncovered:
+        return ()
+    return tuple(sorted(dict.fromkeys(reports[d].label for d in scope.doc_ids if d in reports)))
 
 
 def conflict(scope: Scope) -> bool:

@@ -17,7 +17,7 @@ QUESTION = "全市共聘任了多少名法治副校长？"
 REPLY = "全市共聘任1237名法治副校长[1]。"
 PIECES = ["全市共聘", "任123", "7名法治", "副校长[", "1]。"]  # REPLY as the scripted generator streams it
 RAG_KEYS = {"question", "standalone_question", "answer", "refused", "citations", "unsupported_numbers", "evidence",
-            "wrong_report_numbers", "checks", "decisions", "why", "timings_ms", "index_version", "retrieved"}
+            "wrong_report_numbers", "checks", "decisions", "why", "scope", "timings_ms", "index_version", "retrieved"}
 CITATION_KEYS = {"n", "passage_id", "report", "title", "section", "text", "start", "end", "score"}
 
 

@@ -207,6 +207,49 @@ def test_uploaded_report_is_answerable_and_its_html_is_text(server, browser, tmp
     page.close()
 
 
+def _pick(page, label: str) -> None:
+    """Choose one report in the chat's filter (a gradio multiselect)."""
+    page.click("#report-filter input")
+    page.get_by_role("option", name=label).click()
+    page.keyboard.press("Escape")
+    page.wait_for_function(f"document.querySelector('#report-filter').innerText.includes({json.dumps(label)})")
+
+
+def test_the_report_filter_picks_what_is_asked_and_errors_speak_chinese(server, browser, tmp_path):
+    report = tmp_path / "样例区教育局2024年度法治政府建设工作报告.txt"
+    report.write_text("样例区教育局2024年度法治政府建设工作报告\n\n一、主要工作\n\n"
+                      "(一)深化法治教育。全区共聘任法治副校长48名,建成智慧食堂21个。\n", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function("document.querySelector('#status').innerText.includes('已就绪')", timeout=180_000)
+    page.get_by_role("tab", name="报告").click()
+    page.set_input_files("#upload input[type=file]", str(report))
+    page.click("#add-report")
+    page.wait_for_function("document.querySelector('#manage-out').innerText.includes('已索引')", timeout=180_000)
+    page.get_by_role("tab", name="对话").click()
+
+    # one report picked: the answer and every source card come from it alone
+    _pick(page, "样例区教育局 · 2024年度")
+    _ask(page, "共聘任了多少名法治副校长？")
+    assert "48" in _last_answer(page) and "1237" not in _last_answer(page)
+    cards = page.locator("#sources .src-card").all_inner_texts()
+    assert cards and all("样例区教育局" in c and "杭州市教育局" not in c for c in cards)
+    assert "范围：样例区教育局 · 2024年度" in page.locator("#chat .scope-chip").last.inner_text()
+    if os.environ.get("RAG_UPDATE_SCREENSHOT"):
+        page.screenshot(path=str(SCREENSHOT.with_name("filter.png")))
+    # picked 样例区, asked about 杭州: nothing in common, said with both
+    _ask(page, "杭州市教育局2024年共聘任了多少名法治副校长？")
+    refusal = page.locator("#chat .refusal").last.inner_text()
+    assert "所选的报告（样例区教育局 · 2024年度）" in refusal and "杭州市教育局" in refusal and "1237" not in refusal
+    # an error speaks Chinese
+    page.fill("#question textarea", "？？？")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chat .warn", timeout=60_000)
+    assert "只有标点" in page.locator("#chat .warn").last.inner_text()
+    page.close()
+
+
 def test_gradio_client_returns_answer_and_citations(server):
     from gradio_client import Client
 

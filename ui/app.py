@@ -22,6 +22,7 @@ from rag.embedding import get_embedder  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.formats import SUPPORTED_SUFFIXES  # noqa: E402
 from rag.indexing import add_reports, remove_report  # noqa: E402
+from rag.schema import ReportFilter  # noqa: E402
 from rag.store import open_index  # noqa: E402
 
 from .limits import MAX_UPLOAD_MB, UPLOAD_KEEP_S, upload_dir  # noqa: E402
@@ -77,6 +78,16 @@ class ChatService:
                          "、".join(map(str, info.years)) or "?", origin or "未识别", info.published or d["published"],
                          d["source"], version.passage_count(d["doc_id"]), d["added_at"]])
         return rows
+
+    def report_choices(self) -> list[tuple[str, str]]:
+        """The chat filter's choices, (label, doc id), grouped by body and ordered by year:
+        "杭州市教育局 · 2024年度"; a report whose author was not read shows its title."""
+        try:
+            reports = open_index(self.config.index_dir).reports
+        except RagError:
+            return []
+        order = sorted(reports.items(), key=lambda kv: (kv[1].body or "~", kv[1].years, kv[1].title))
+        return [(info.label or info.title or doc_id, doc_id) for doc_id, info in order]
 
     def add(self, paths: list[str], password: str, progress=None) -> str:
         self.check_password(password)
@@ -168,7 +179,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
             raise gr.Error("请输入问题。")
         return "", history + [{"role": "user", "content": message}]
 
-    def respond(history, profile, top_k, show_uncited):
+    def respond(history, profile, top_k, show_uncited, picked=None):
         question = _text(history[-1])
         earlier = history_pairs((m.get("role"), _text(m)) for m in history[:-1])
         turn = sum(m.get("role") == "user" for m in history)
@@ -181,7 +192,8 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         try:
             answerer = service.answers.answerer(profile)
             hits, streamed, evidence = [], "", None
-            for event in answerer.stream(question, earlier, valid_top_k(top_k)):
+            wanted = ReportFilter(doc_ids=tuple(picked)) if picked else None
+            for event in answerer.stream(question, earlier, valid_top_k(top_k), wanted):
                 if event.kind == "evidence":
                     evidence = event.data
                     history[-1]["content"] = pending_html("", "正在生成…", evidence)
@@ -199,7 +211,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                     history[-1]["content"] = answer_html(answer, turn)
                     yield history, sources_html(answer, answer.hits, turn, show_uncited), service.status()
         except RagError as e:
-            history[-1]["content"] = f'<div class="warn">{esc(str(e))}</div>'
+            history[-1]["content"] = f'<div class="warn">{esc(e.zh)}</div>'  # the chat speaks Chinese
             yield history, gr.skip(), service.status()
 
     def api_ask(question: str, history_json: str = "[]", top_k: int = 4) -> dict:
@@ -215,7 +227,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         try:
             return service.answers.answerer().answer(question, history, top_k).to_json()
         except RagError as e:
-            raise gr.Error(str(e)) from None
+            raise gr.Error(e.zh) from None
 
     with gr.Blocks(title="报告问答", delete_cache=(UPLOAD_KEEP_S, UPLOAD_KEEP_S)) as demo:
         gr.Markdown("## 报告问答 · 基于政府报告原文回答，并标注出处")
@@ -231,7 +243,11 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                                          elem_id="question", max_lines=4)
                         with gr.Row():
                             example_buttons = [gr.Button(q, size="sm", elem_classes="example") for q in EXAMPLES]
-                        new_chat = gr.Button("新对话", size="sm", elem_id="new-chat")
+                        with gr.Row():
+                            picked = gr.Dropdown(choices=service.report_choices(), value=[], multiselect=True,
+                                                 label="报告筛选（不选 = 全部报告；问题中提到的单位、年度会再缩小范围）",
+                                                 elem_id="report-filter", scale=4)
+                            new_chat = gr.Button("新对话", size="sm", elem_id="new-chat", scale=1)
                     with gr.Column(scale=2):
                         gr.Markdown("#### 来源")
                         sources = gr.HTML('<div class="src-empty">回答引用的段落会显示在这里。</div>',
@@ -257,7 +273,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                 manage_out = gr.HTML(elem_id="manage-out")
 
         outputs = [chatbot, sources, status]
-        settings = [chatbot, profile, top_k, show_uncited]
+        settings = [chatbot, profile, top_k, show_uncited, picked]
         msg.submit(add_user, [msg, chatbot], [msg, chatbot], queue=False, api_visibility="private").then(
             respond, settings, outputs, api_visibility="private", show_progress="hidden", concurrency_id="llm")
         for b in example_buttons:
@@ -267,9 +283,13 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         new_chat.click(lambda: ([], '<div class="src-empty">回答引用的段落会显示在这里。</div>', ""), None,
                        [chatbot, sources, msg], queue=False, api_visibility="private")
 
-        def refreshed():
-            rows = service.reports_table()
-            return rows, gr.update(choices=[r[0] for r in rows], value=None)
+        def refreshed(kept=None):
+            """The reports table, the removal choices and the chat's filter, read again (after an add or
+            a removal, and when a page opens); picks of reports still indexed are kept."""
+            rows, choices = service.reports_table(), service.report_choices()
+            ids = {value for _, value in choices}
+            return (rows, gr.update(choices=[r[0] for r in rows], value=None),
+                    gr.update(choices=choices, value=[d for d in kept or [] if d in ids]))
 
         def do_add(paths, pw, progress=gr.Progress()):
             return service.add(paths, pw, progress)
@@ -277,12 +297,13 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         def do_remove(doc_id, pw, progress=gr.Progress()):
             return service.remove(doc_id, pw, progress)
 
+        listed = [table, remove_id, picked]
         add_btn.click(do_add, [upload, password], manage_out, api_visibility="private", concurrency_id="llm").then(
-            refreshed, None, [table, remove_id], api_visibility="private")
+            refreshed, picked, listed, api_visibility="private")
         remove_btn.click(do_remove, [remove_id, password], manage_out, api_visibility="private",
-                         concurrency_id="llm").then(refreshed, None, [table, remove_id], api_visibility="private")
+                         concurrency_id="llm").then(refreshed, picked, listed, api_visibility="private")
         demo.load(service.status, None, status, api_visibility="private")
-        demo.load(refreshed, None, [table, remove_id], api_visibility="private", queue=False)
+        demo.load(refreshed, None, listed, api_visibility="private", queue=False)
         timer = gr.Timer(2.0)
         timer.tick(lambda: (service.status(), gr.Timer(active=not service.answers.ready.is_set())), None,
                    [status, timer], api_visibility="private", queue=False)

@@ -38,12 +38,13 @@ def _mark_numbers(escaped: str, numbers: list[str], css: str, title: str) -> str
 def answer_html(answer: Answer, turn: int) -> str:
     """The answer bubble: text with [n] links to source cards, a note on withheld figures,
     the rewritten question and the timings in small print."""
+    body = f'<div class="scope-chip">范围：{esc("、".join(answer.scope))}</div>' if answer.scope else ""
     if answer.refused:
-        body = f'<div class="refusal">{esc(answer.text)}</div>'
+        body += f'<div class="refusal">{esc(answer.text)}</div>'
         if answer.hits:
             body += '<div class="meta">右侧列出了最接近的段落，供参考。</div>'
     else:
-        body = evidence_html(answer.evidence)
+        body += evidence_html(answer.evidence)
         text = MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', esc(answer.text))
         body += f'<div class="answer">{text}</div>'
     if answer.unsupported_numbers:
@@ -137,6 +138,8 @@ CSS = """
 .refusal{padding:6px 10px;border-left:4px solid #9e9e9e;background:var(--background-fill-secondary)}
 .warn{color:#c62828;font-size:0.85em;margin-top:4px}
 .why{color:var(--body-text-color-subdued);font-size:0.85em;margin-top:4px}
+.scope-chip{display:inline-block;font-size:0.8em;padding:1px 8px;margin-bottom:4px;border-radius:10px;
+  background:var(--background-fill-secondary);color:var(--body-text-color-subdued)}
 .rewritten,.meta{font-size:0.78em;color:var(--body-text-color-subdued);margin-top:4px}
 .meta.pending::after{content:" …"}
 """
