@@ -231,23 +231,19 @@ def index_meta(report_key: str = typer.Argument(..., metavar="DOC_ID_OR_PATH",
                profile: Optional[str] = ProfileOpt, models_dir: Optional[Path] = ModelsDirOpt):
     """Show a report's identity (body, place, years) or correct it; a correction is kept in
     `<report file>.meta.json` beside the report and applied at once (its passages are re-embedded)."""
-    from .indexing import resolve_report
-    from .reportmeta import write_override
+    from .embedding import get_embedder
+    from .indexing import correct_report, resolve_report
+    from .reportmeta import sidecar_path
     from .store import open_index
 
     cfg = config_from_flags(profile, models_dir, index, source_dir=source)
     doc = resolve_report(open_index(cfg.index_dir), report_key)
-    changes = {"body": body, "place": place, "region": region, "title": title, "published": published}
-    if years is not None:
-        try:
-            changes["years"] = [int(y) for y in years.replace("，", ",").split(",") if y.strip()]
-        except ValueError:
-            raise BadInput(f"--years {years!r}: give years as numbers, e.g. 2024 or 2023,2024.") from None
+    changes = {"body": body, "place": place, "region": region, "title": title, "published": published,
+               "years": years}
     if any(v is not None for v in changes.values()):
-        sidecar = write_override(Path(doc["path"]), changes)
-        typer.echo(f"saved {sidecar}")
-        build(cfg)
-        doc = resolve_report(open_index(cfg.index_dir), doc["path"])
+        doc, report = correct_report(cfg, get_embedder(cfg), doc["doc_id"], changes, _progress())
+        typer.echo(f"saved {sidecar_path(Path(doc['path']))}")
+        _print_build(report, cfg)
     typer.echo(json.dumps({"doc_id": doc["doc_id"], "path": doc["path"], **doc["info"].to_json()},
                           ensure_ascii=False, indent=1))
 

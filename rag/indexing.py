@@ -25,7 +25,7 @@ from .embedding import Embedder
 from .errors import BadInput, IndexMissing
 from .keyword import tokenize
 from .loading import SUPPORTED_SUFFIXES, file_digest, load_document, read_file
-from .reportmeta import identified, is_sidecar, read_override, sidecar_path
+from .reportmeta import identified, is_sidecar, read_override, sidecar_path, write_override
 from .schema import Document
 from .store import (FORMAT_VERSION, IndexVersion, Manifest, current_version_path, live_format, open_index,
                     write_lock, write_version)
@@ -355,12 +355,30 @@ def resolve_report(version: IndexVersion, key: str) -> dict:
                    + ", ".join(d["doc_id"] for d in matches))
 
 
-def remove_report(config: Config, embedder: Embedder, key: str, progress_factory=None) -> BuildReport:
-    """Delete a report's file from the source folder and rebuild; passages other reports share stay."""
+def _in_source(config: Config, key: str) -> tuple[dict, Path]:
+    """The indexed report a key means, and its file, which must lie in the reports folder."""
     doc = resolve_report(open_index(config.index_dir), key)
     path = Path(doc["path"]).resolve()
     if config.source_dir.resolve() not in path.parents:
         raise BadInput(f"{path} is outside the reports folder {config.source_dir}; move or delete it there, "
-                       f"then run:  rag index build --source <its folder>")
+                       f"then run:  rag index build --source <its folder>",
+                       zh="这份报告的文件不在本服务的报告文件夹中，无法在这里修改。")
+    return doc, path
+
+
+def remove_report(config: Config, embedder: Embedder, key: str, progress_factory=None) -> BuildReport:
+    """Delete a report's file from the source folder and rebuild; passages other reports share stay."""
+    _, path = _in_source(config, key)
     path.unlink(missing_ok=True)
     return build_index(config, embedder, progress_factory=progress_factory)
+
+
+def correct_report(config: Config, embedder: Embedder, key: str, changes: dict,
+                   progress_factory=None) -> tuple[dict, BuildReport]:
+    """Correct who wrote a report (body, place, region, years, …): kept in its `<file>.meta.json`
+    beside it, so it survives restarts and rebuilds, and applied at once (only its passages carry a
+    new label and are embedded again). Returns the report as now indexed, and the build's report."""
+    _, path = _in_source(config, key)
+    write_override(path, changes)
+    report = build_index(config, embedder, progress_factory=progress_factory)
+    return resolve_report(open_index(config.index_dir), str(path)), report

@@ -335,11 +335,54 @@ def apply_override(info: ReportInfo, override: dict) -> ReportInfo:
     return fixed
 
 
+MAX_FIELD_CHARS = 80
+YEARS_RANGE = (1949, 2100)
+
+
+def parse_years(text: str) -> list[int]:
+    """Years as people type them: 2024, 2023,2024, 2023，2024 or 2023、2024; BadInput otherwise."""
+    parts = [p for p in re.split(r"[,，、\s]+", text.strip()) if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise BadInput(f"years {text!r}: give years as numbers, e.g. 2024 or 2023,2024.",
+                       zh=f"年度“{text}”无法识别：请填写数字年份，如 2024 或 2023,2024。")
+    return [int(p) for p in parts]
+
+
+def checked_changes(changes: dict) -> dict:
+    """Corrections as they will be kept (None: unchanged); BadInput names the first that cannot be
+    used (an empty body, a year outside YEARS_RANGE, a name over MAX_FIELD_CHARS), and nothing is written."""
+    out = {}
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if key not in EDITABLE:
+            raise BadInput(f"{key}: not an identity field; editable: {', '.join(EDITABLE)}.")
+        if key == "years":
+            years = parse_years(value) if isinstance(value, str) else list(value)
+            low, high = YEARS_RANGE
+            if not years or not all(isinstance(y, int) and not isinstance(y, bool) and low <= y <= high for y in years):
+                raise BadInput(f"years {value!r}: each must be a year from {low} to {high}.",
+                               zh=f"年度“{value}”不是 {low}–{high} 之间的年份。")
+            out[key] = sorted(set(years))
+            continue
+        value = " ".join(str(value).split())
+        if key == "body" and not value:
+            raise BadInput("body: empty; give the issuing body's name, e.g. 杭州市上城区教育局.",
+                           zh="单位不能为空：请填写发文单位，如 杭州市上城区教育局。")
+        if len(value) > MAX_FIELD_CHARS:
+            raise BadInput(f"{key}: {len(value)} characters; at most {MAX_FIELD_CHARS}.",
+                           zh=f"{key} 过长（{len(value)} 字），最多 {MAX_FIELD_CHARS} 字。")
+        out[key] = value
+    return out
+
+
 def write_override(report: Path, changes: dict) -> Path:
-    """Merge `changes` into the report's sidecar file (created if needed); returns its path."""
+    """Merge `changes` (checked first: BadInput, nothing written) into the report's sidecar file
+    (created if needed); returns its path."""
+    changes = checked_changes(changes)
     path = sidecar_path(Path(report))
     current = read_override(report)
-    current.update({k: v for k, v in changes.items() if v is not None})
+    current.update(changes)
     path.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path
 

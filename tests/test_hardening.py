@@ -279,3 +279,31 @@ def test_upload_endpoint_rejects_a_path_that_was_not_uploaded(server, tmp_path):
         assert not msg.get("success"), msg
     assert sorted(p.name for p in (root / "reports").iterdir()) == before
     assert "hunter2" not in json.dumps(_get(url + "/config")[1].decode())
+
+
+def test_an_identity_corrected_in_the_reports_tab_is_checked_kept_and_survives_a_rebuild(guarded_service):
+    import gradio as gr
+
+    from rag.embedding import get_embedder
+    from rag.indexing import build_index
+
+    svc = guarded_service
+    build_index(svc.config, get_embedder(svc.config))  # the copied index, indexed from this reports folder
+    doc_id = svc.reports_table()[0][0]
+    current = (svc.config.index_dir / "CURRENT").read_text()
+    for fields, pw, message in ((("", "", "", "2024"), "wrong", "管理密码"),
+                                (("", "", "", ""), "s3cret-pw", "至少填写一项"),
+                                (("", "", "", "99999"), "s3cret-pw", "不是 1949–2100"),
+                                (("", "", "", "二〇二四"), "s3cret-pw", "无法识别"),
+                                (("局" * 81, "", "", ""), "s3cret-pw", "过长")):
+        with pytest.raises(gr.Error, match=message):
+            svc.correct(doc_id, *fields, pw)
+    assert (svc.config.index_dir / "CURRENT").read_text() == current  # nothing changed
+    assert not list(svc.config.source_dir.glob("*.meta.json"))
+    said = svc.correct(doc_id, "杭州市上城区教育局", "", "", "2023，2024", "s3cret-pw")
+    assert "杭州市上城区教育局 (corrected by hand)" in said and "2023, 2024 (corrected by hand)" in said
+    row = svc.reports_table()[0]
+    assert row[2:5] == ["杭州市上城区教育局", "杭州市 上城区", "2023、2024"]
+    assert svc.answers.retriever("lite").version.reports[doc_id].label == "杭州市上城区教育局 · 2023、2024年度"
+    build_index(svc.config, get_embedder(svc.config), full=True)  # a full rebuild reads the correction again
+    assert svc.reports_table()[0][2] == "杭州市上城区教育局"

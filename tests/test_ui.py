@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -247,6 +248,26 @@ def test_the_report_filter_picks_what_is_asked_and_errors_speak_chinese(server, 
     page.keyboard.press("Enter")
     page.wait_for_selector("#chat .warn", timeout=60_000)
     assert "只有标点" in page.locator("#chat .warn").last.inner_text()
+
+    # correct its identity in the 报告 tab: the next answer carries the new label
+    page.get_by_role("tab", name="报告").click()
+    page.wait_for_function("document.querySelector('#reports-table').innerText.includes('样例区教育局')")
+    table = page.locator("#reports-table").inner_text()
+    doc_id = re.search(r"([0-9a-f]{12})\s+样例区教育局", table).group(1)
+    page.get_by_text("更正报告身份").click()
+    page.click("#meta-id input")
+    page.get_by_role("option", name=doc_id).click()
+    page.fill("#meta-years textarea, #meta-years input", "2023")
+    page.click("#save-meta")
+    page.wait_for_function("document.querySelector('#manage-out').innerText.includes('已更正')", timeout=180_000)
+    assert "2023 (corrected by hand)" in page.locator("#manage-out").inner_text()
+    page.get_by_role("tab", name="对话").click()
+    page.wait_for_selector("#question textarea", state="visible")
+    page.click("#new-chat")  # else the question is a follow-up of the one about 杭州市教育局 2024
+    page.wait_for_function("document.querySelectorAll('#chat .answer, #chat .refusal').length == 0")
+    _ask(page, "共聘任了多少名法治副校长？")
+    assert "范围：样例区教育局 · 2023年度" in page.locator("#chat .scope-chip").last.inner_text()
+    assert "样例区教育局2023年度报告" in _last_answer(page)  # the figure is attributed under the new label
     page.close()
 
 

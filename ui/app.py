@@ -21,7 +21,7 @@ import gradio as gr  # noqa: E402
 from rag.embedding import get_embedder  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.formats import SUPPORTED_SUFFIXES  # noqa: E402
-from rag.indexing import add_reports, remove_report  # noqa: E402
+from rag.indexing import add_reports, correct_report, remove_report  # noqa: E402
 from rag.schema import ReportFilter  # noqa: E402
 from rag.store import open_index  # noqa: E402
 
@@ -106,6 +106,26 @@ class ChatService:
                  f"复用 {report.reused}），用时 {report.seconds:.1f} 秒。"]
         lines += [f"未加入 {esc(Path(name).name)}：{esc(msg)}" for name, msg in report.failed]
         return "<br>".join(lines)
+
+    def correct(self, doc_id: str, body: str, place: str, region: str, years: str, password: str,
+                progress=None) -> str:
+        """Correct a report's identity from the 报告 tab: the same `<file>.meta.json` as `rag index
+        meta`, only that report re-labelled, in effect for the next question. A blank field is left
+        as it is; bad input changes nothing and says why in Chinese."""
+        self.check_password(password)
+        if doc_id not in [row[0] for row in self.reports_table()]:
+            raise gr.Error("请先从列表中选择要更正的报告。")
+        changes = {k: (v.strip() or None) if isinstance(v, str) else None
+                   for k, v in (("body", body), ("place", place), ("region", region), ("years", years))}
+        if not any(changes.values()):
+            raise gr.Error("请至少填写一项要更正的内容（单位、地区、上级地区或年度）。")
+        cfg = self.config
+        try:
+            with self._write_lock:
+                doc, report = correct_report(cfg, get_embedder(cfg), doc_id, changes, _gr_progress(progress))
+        except RagError as e:
+            raise gr.Error(e.zh) from None
+        return f"已更正：{esc(doc['info'].describe())}（重新嵌入 {report.embedded} 个段落）。"
 
     def remove(self, doc_id: str, password: str, progress=None) -> str:
         self.check_password(password)
@@ -270,6 +290,16 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                         remove_id = gr.Dropdown(label="删除报告（选择 id）", choices=[r[0] for r in service.reports_table()],
                                                 allow_custom_value=True)
                         remove_btn = gr.Button("删除", variant="stop")
+                with gr.Accordion("更正报告身份（单位、地区、年度）", open=False):
+                    with gr.Row():
+                        meta_id = gr.Dropdown(label="报告（选择 id）", choices=[r[0] for r in service.reports_table()],
+                                              allow_custom_value=True, elem_id="meta-id")
+                        meta_body = gr.Textbox(label="单位", placeholder="如 杭州市上城区教育局（留空 = 不改）",
+                                               elem_id="meta-body")
+                        meta_place = gr.Textbox(label="地区", placeholder="如 上城区", elem_id="meta-place")
+                        meta_region = gr.Textbox(label="上级地区", placeholder="如 杭州市", elem_id="meta-region")
+                        meta_years = gr.Textbox(label="年度", placeholder="如 2024 或 2023,2024", elem_id="meta-years")
+                    meta_btn = gr.Button("保存更正", elem_id="save-meta")
                 manage_out = gr.HTML(elem_id="manage-out")
 
         outputs = [chatbot, sources, status]
@@ -289,7 +319,8 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
             rows, choices = service.reports_table(), service.report_choices()
             ids = {value for _, value in choices}
             return (rows, gr.update(choices=[r[0] for r in rows], value=None),
-                    gr.update(choices=choices, value=[d for d in kept or [] if d in ids]))
+                    gr.update(choices=choices, value=[d for d in kept or [] if d in ids]),
+                    gr.update(choices=[r[0] for r in rows]))
 
         def do_add(paths, pw, progress=gr.Progress()):
             return service.add(paths, pw, progress)
@@ -297,11 +328,17 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         def do_remove(doc_id, pw, progress=gr.Progress()):
             return service.remove(doc_id, pw, progress)
 
-        listed = [table, remove_id, picked]
+        listed = [table, remove_id, picked, meta_id]
         add_btn.click(do_add, [upload, password], manage_out, api_visibility="private", concurrency_id="llm").then(
             refreshed, picked, listed, api_visibility="private")
         remove_btn.click(do_remove, [remove_id, password], manage_out, api_visibility="private",
                          concurrency_id="llm").then(refreshed, picked, listed, api_visibility="private")
+        def do_correct(doc_id, body, place, region, years, pw, progress=gr.Progress()):
+            return service.correct(doc_id, body, place, region, years, pw, progress)
+
+        meta_btn.click(do_correct, [meta_id, meta_body, meta_place, meta_region, meta_years, password], manage_out,
+                       api_visibility="private", concurrency_id="llm").then(refreshed, picked, listed,
+                                                                            api_visibility="private")
         demo.load(service.status, None, status, api_visibility="private")
         demo.load(refreshed, None, listed, api_visibility="private", queue=False)
         timer = gr.Timer(2.0)
