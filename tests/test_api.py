@@ -129,7 +129,7 @@ def test_full_queue_answers_429(lite_config):
     class SlowAnswerer:
         config = lite_config
 
-        def answer(self, question, history=None, top_k=None):
+        def answer(self, question, history=None, top_k=None, reports=None):
             started.set()
             release.wait(30)
             raise RuntimeError("not reached in this test")  # any error ends the first request

@@ -372,7 +372,8 @@ def add_api(app: FastAPI, service: AnswerService) -> FastAPI:
         ticket = gate.reserve()
         try:
             answerer = _for_turn(service.answerer(turn.profile), turn)
-            _chosen(answerer.retriever.refresh().reports, turn.reports)  # an unknown report: 400 before any wait
+            if turn.reports is not None:  # an unknown report: 400 before any wait
+                _chosen(answerer.retriever.refresh().reports, turn.reports)
         except BaseException:
             ticket.release()
             raise
