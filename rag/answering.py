@@ -82,22 +82,24 @@ class Answerer:
         self._cache_lock = threading.Lock()
 
     def stream(self, question: str, history: list[dict] | None = None, top_k: int | None = None,
-               reports: ReportFilter | None = None) -> Iterator[Event]:
+               reports: ReportFilter | None = None, widen: bool = False) -> Iterator[Event]:
         """Events: evidence (when found), retrieved, tokens, answer. A question answered before on
         the same index version and settings is answered from the cache (no model call). `reports`:
         the reports picked by hand (BadInput names a value no report has), met with the question's
-        own scope (selection.py)."""
+        own scope (selection.py). `widen`: ignore the scope the question implies (every report, or
+        every picked one), when a person asks for it."""
         t0 = time.perf_counter()
         question = clean_question(question, self.config.max_question_chars)
         version = self.retriever.refresh()
         chosen = chosen_reports(reports or ReportFilter(), version.reports)
         resolved = self.resolve(question, history)
-        key = (version.version, repr(self.config), top_k or self.config.top_k, resolved.query, resolved.asked, chosen)
+        key = (version.version, repr(self.config), top_k or self.config.top_k, resolved.query, resolved.asked, chosen,
+               widen)
         if (cached := self._cached(key)) is not None:
             yield from self._replay(cached, question, t0)
             return
         events = []
-        for event in self._answer_events(question, resolved, top_k, t0, chosen):
+        for event in self._answer_events(question, resolved, top_k, t0, chosen, widen):
             if event.kind != "token":
                 events.append(event)
             if event.kind == "answer":
@@ -131,7 +133,7 @@ class Answerer:
             yield event
 
     def _answer_events(self, question: str, resolved: Question, top_k: int | None, t0: float,
-                       chosen: frozenset[str] | None = None) -> Iterator[Event]:
+                       chosen: frozenset[str] | None = None, widen: bool = False) -> Iterator[Event]:
         query, asked = resolved.query, resolved.asked
         timings = {}
         translated, early = self.generator is not None and is_foreign(query), None
@@ -142,7 +144,7 @@ class Answerer:
                 yield Event("evidence", early)
             query = asked = self.translate(query)
             timings["translate"] = (time.perf_counter() - t0) * 1000
-        scope = narrow(self.scope_of(question, asked), chosen)
+        scope = narrow(Scope() if widen else self.scope_of(question, asked), chosen)
         retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k, searched(scope))
         timings["retrieve"] = retrieval.seconds * 1000
         evidence = best_evidence(retrieval.hits, asked) if retrieval.relevant and not scope.uncovered else None
@@ -322,8 +324,8 @@ class Answerer:
         return line if HAN.search(line) else question
 
     def answer(self, question: str, history: list[dict] | None = None, top_k: int | None = None,
-               reports: ReportFilter | None = None) -> Answer:
-        for event in self.stream(question, history, top_k, reports):
+               reports: ReportFilter | None = None, widen: bool = False) -> Answer:
+        for event in self.stream(question, history, top_k, reports, widen):
             if event.kind == "answer":
                 return event.data
         raise RuntimeError("answer stream ended without an answer")

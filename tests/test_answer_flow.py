@@ -312,3 +312,11 @@ def test_reports_picked_by_hand_meet_the_questions_own_scope(two_reports):
         a.answer(QUESTION, reports=ReportFilter(bodies=("白沙县教育局",)))
     with pytest.raises(BadInput, match="1999"):
         a.answer(QUESTION, reports=ReportFilter(years=(1999,)))
+
+
+def test_widening_ignores_the_scope_the_question_implies(two_reports):
+    a, _ = answerer(two_reports, "乙溪区共聘任131名法治副校长[1]。")
+    scoped = a.answer("乙溪区共聘任了多少名法治副校长？")
+    wide = a.answer("乙溪区共聘任了多少名法治副校长？", widen=True)
+    assert scoped.scope == ("乙溪区教育局 · 2024年度",) and len({h.passage.doc_id for h in scoped.hits}) == 1
+    assert wide.scope == () and len({h.passage.doc_id for h in wide.hits}) == 2

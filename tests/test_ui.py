@@ -270,6 +270,20 @@ def test_the_report_filter_picks_what_is_asked_and_errors_speak_chinese(server, 
     assert "样例区教育局2023年度报告" in _last_answer(page)  # the figure is attributed under the new label
     page.close()
 
+    # no filter: the question's own scope shows as a chip, and 扩大到全部报告 asks again over everything
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    page.wait_for_selector("#question textarea")
+    _ask(page, "杭州市教育局共聘任了多少名法治副校长？")
+    assert "范围：杭州市教育局 · 2024年度" in page.locator("#chat .scope-chip").last.inner_text()
+    chips = page.locator("#chat .scope-chip").count()
+    page.click("#widen")
+    page.wait_for_function("!document.querySelector('#chat .meta.pending') && "
+                           "document.querySelectorAll('#chat .answer, #chat .refusal').length == 1 && "
+                           f"document.querySelectorAll('#chat .scope-chip').length == {chips - 1}", timeout=180_000)
+    assert page.locator("#chat .answer, #chat .refusal").count() == 1  # the answer replaced, not added
+    page.close()
+
 
 def test_gradio_client_returns_answer_and_citations(server):
     from gradio_client import Client

@@ -199,7 +199,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
             raise gr.Error("请输入问题。")
         return "", history + [{"role": "user", "content": message}]
 
-    def respond(history, profile, top_k, show_uncited, picked=None):
+    def respond(history, profile, top_k, show_uncited, picked=None, widen=False):
         question = _text(history[-1])
         earlier = history_pairs((m.get("role"), _text(m)) for m in history[:-1])
         turn = sum(m.get("role") == "user" for m in history)
@@ -213,7 +213,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
             answerer = service.answers.answerer(profile)
             hits, streamed, evidence = [], "", None
             wanted = ReportFilter(doc_ids=tuple(picked)) if picked else None
-            for event in answerer.stream(question, earlier, valid_top_k(top_k), wanted):
+            for event in answerer.stream(question, earlier, valid_top_k(top_k), wanted, widen):
                 if event.kind == "evidence":
                     evidence = event.data
                     history[-1]["content"] = pending_html("", "正在生成…", evidence)
@@ -233,6 +233,15 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         except RagError as e:
             history[-1]["content"] = f'<div class="warn">{esc(e.zh)}</div>'  # the chat speaks Chinese
             yield history, gr.skip(), service.status()
+
+    def respond_widely(history, profile, top_k, show_uncited, picked=None):
+        """The last question again over every (picked) report, ignoring the scope it implied."""
+        yield from respond(history, profile, top_k, show_uncited, picked, widen=True)
+
+    def without_last_answer(history):
+        if not history or not any(m.get("role") == "user" for m in history):
+            raise gr.Error("还没有可以重新回答的问题。")
+        return history[:-1] if history[-1].get("role") == "assistant" else history
 
     def api_ask(question: str, history_json: str = "[]", top_k: int = 4) -> dict:
         """Answer one question (history: JSON list of {question, answer}); returns the answer JSON."""
@@ -267,7 +276,9 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                             picked = gr.Dropdown(choices=service.report_choices(), value=[], multiselect=True,
                                                  label="报告筛选（不选 = 全部报告；问题中提到的单位、年度会再缩小范围）",
                                                  elem_id="report-filter", scale=4)
-                            new_chat = gr.Button("新对话", size="sm", elem_id="new-chat", scale=1)
+                            with gr.Column(scale=1, min_width=120):
+                                widen = gr.Button("扩大到全部报告", size="sm", elem_id="widen")
+                                new_chat = gr.Button("新对话", size="sm", elem_id="new-chat")
                     with gr.Column(scale=2):
                         gr.Markdown("#### 来源")
                         sources = gr.HTML('<div class="src-empty">回答引用的段落会显示在这里。</div>',
@@ -310,6 +321,8 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
             b.click(lambda q=b.value: q, None, msg, queue=False, api_visibility="private").then(
                 add_user, [msg, chatbot], [msg, chatbot], queue=False, api_visibility="private").then(
                 respond, settings, outputs, api_visibility="private", show_progress="hidden", concurrency_id="llm")
+        widen.click(without_last_answer, chatbot, chatbot, queue=False, api_visibility="private").then(
+            respond_widely, settings, outputs, api_visibility="private", show_progress="hidden", concurrency_id="llm")
         new_chat.click(lambda: ([], '<div class="src-empty">回答引用的段落会显示在这里。</div>', ""), None,
                        [chatbot, sources, msg], queue=False, api_visibility="private")
 

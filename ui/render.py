@@ -38,7 +38,8 @@ def _mark_numbers(escaped: str, numbers: list[str], css: str, title: str) -> str
 def answer_html(answer: Answer, turn: int) -> str:
     """The answer bubble: text with [n] links to source cards, a note on withheld figures,
     the rewritten question and the timings in small print."""
-    body = f'<div class="scope-chip">范围：{esc("、".join(answer.scope))}</div>' if answer.scope else ""
+    body = (f'<div class="scope-chip">范围：{esc("、".join(answer.scope))} · 可“扩大到全部报告”</div>'
+            if answer.scope else "")
     if answer.refused:
         body += f'<div class="refusal">{esc(answer.text)}</div>'
         if answer.hits:
