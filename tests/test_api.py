@@ -215,6 +215,19 @@ def test_streamed_answer_has_text_and_citations(oai):
 
 
 @pytest.mark.slow
+def test_the_reports_filter_through_the_openai_clients_extra_body(oai):
+    import openai
+
+    body = oai.chat.completions.create(model="lite", messages=[{"role": "user", "content": QUESTION}],
+                                       extra_body={"reports": {"bodies": ["杭州市教育局"], "years": [2024]}})
+    rag = _extra(body)
+    assert "1237" in rag["answer"] and rag["scope"] == ["杭州市教育局 · 2024年度"]
+    with pytest.raises(openai.BadRequestError) as e:
+        oai.chat.completions.create(model="lite", messages=[{"role": "user", "content": QUESTION}],
+                                    extra_body={"reports": {"bodies": ["白沙县教育局"]}})
+    assert "白沙县教育局" in str(e.value) and e.value.body["param"] == "reports"
+
+
 def test_non_streamed_answer_matches_the_streamed_one(oai):
     done = oai.chat.completions.create(model="lite", messages=[{"role": "user", "content": QUESTION}])
     rag = _extra(done)
