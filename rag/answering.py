@@ -13,7 +13,8 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Iterator
 
-from .answerability import judge, judge_shared, missing_constraints
+from .answerability import judge, judge_shared
+from .checks.gates import Pending, run_gates
 from .citations import MIN_SUBJECT_STATED, check_answer, quote_evidence, report_names, states_count, subject, subject_share
 from .config import Config
 from .errors import BadInput
@@ -162,51 +163,27 @@ class Answerer:
         decisions: list[Decision] = []
         if scope.named:
             checks["scope"] = list(scope.named)
-        if scope.uncovered:
-            checks["out_of_scope"] = list(scope.uncovered)  # a body, place or year no report covers
-            decisions.append(Decision("scope", "refuse", f"未作答：已收录的报告中没有{'、'.join(scope.uncovered)}的报告。"))
+        gate = run_gates(Pending(asked, scope, retrieval, context, self.retriever.min_dense, own_quotes=not translated))
+        if gate is not None:  # the model is not asked
+            decisions.append(gate)
             context = []
-        elif conflict(scope):
-            decisions.append(Decision("filter", "refuse", "未作答：所选的报告与问题所问的范围没有共同的报告。"))
-            context = []
-        elif not retrieval.relevant:
-            best = max((h.dense for h in retrieval.hits), default=0.0)
-            decisions.append(Decision("relevance", "refuse", "未作答：报告中没有与问题相关的段落"
-                                      f"（最相近的段落相似度 {best:.2f}，低于 {self.retriever.min_dense}）。",
-                                      best, self.retriever.min_dense))
-        if context and (missing := missing_constraints(asked, context, quoted=not translated)):
-            checks["missing"] = missing  # asks about a year or place the passages do not mention
-            decisions.append(Decision("missing", "refuse", f"未作答：检索到的段落都没有提到{'、'.join(missing)}。"))
-            context = []
-        judge_min = self.judge_min
+            if gate.check in ("scope", "missing"):  # eval reports read these lists
+                checks["out_of_scope" if gate.check == "scope" else "missing"] = list(gate.figures)
         messages = build_messages(asked, context, self.spec.prompt_examples(labelled), labelled) if context else []
         names = report_names(reports)
-        if (context and judge_min is not None and evidence is not None
-                and evidence.passage in [c.hit.passage for c in context]
-                and (plainly := self._plainly_stated(asked, evidence, names))):
-            checks["judge_skipped"] = plainly  # a sentence the model reads says what is asked
-            decisions.append(Decision("judge", "skip_judge", "原文句子" + ("用问题的原话" if plainly == "words" else "以相近的意思")
-                                      + "说出了所问内容，不必再让模型判断。"))
-        elif context and self.generator is not None and judge_min is not None:
-            t1 = time.perf_counter()
-            score = (judge_shared(self.generator, messages) if self.shares_judge_prompt
-                     else judge(self.generator, asked, context, labelled, enough=judge_min,
-                                chars=self.factual_judge_chars))
-            checks["judge"] = round(score, 3)
-            timings["judge"] = (time.perf_counter() - t1) * 1000
-            if checks["judge"] < judge_min:
-                if evidence is not None and states_count(evidence.text, asked, names, MIN_SUBJECT_STATED):
-                    # the 1.5B misses plain counts ("行政机关合同127件" for "审查了多少件行政机关合同")
-                    checks["judge_overruled"] = True  # the report states this count in the question's words
-                    decisions.append(Decision("judge", "overrule", "判断模型认为段落不足以回答，但原文句子按问题的说法"
-                                              "给出了这个数量，仍请模型作答。", score, judge_min))
-                else:
-                    decisions.append(Decision("judge", "refuse", "未作答：判断模型认为检索到的段落不足以回答"
-                                              f"（得分 {score:.2f}，低于 {judge_min}）。", score, judge_min))
-                    context = []
+        t1 = time.perf_counter()
+        verdict, plainly = self._judged(asked, context, evidence, messages, names, labelled)
+        if verdict is not None:
+            decisions.append(verdict)
+            if plainly:
+                checks["judge_skipped"] = plainly  # a sentence the model reads says what is asked
             else:
-                decisions.append(Decision("judge", "pass", f"判断模型认为段落可以回答（得分 {score:.2f}）。",
-                                          score, judge_min))
+                checks["judge"] = round(verdict.value, 3)
+                timings["judge"] = (time.perf_counter() - t1) * 1000
+            if verdict.action == "overrule":
+                checks["judge_overruled"] = True  # the report states this count in the question's words
+            if verdict.action == "refuse":
+                context = []
         if context:
             if self.generator is None:
                 raise BadInput("No generator loaded: this Answerer only retrieves.")
@@ -242,6 +219,32 @@ class Answerer:
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
                                      retrieval.index_version, checks, checked.wrong_report_numbers, evidence, raw,
                                      decisions, scope_labels(scope, reports)))
+
+    def _judged(self, asked: str, context: list, evidence: Evidence | None, messages: list[dict],
+                names: list[str], labelled: bool) -> tuple[Decision | None, str]:
+        """The judge gate, before the model answers: (its decision, or None when there is nothing to
+        judge; how plainly a sentence says it, when that spared the judge). Skipped when a sentence the
+        model reads says what is asked (`_plainly_stated`); else the model's yes/no against judge_min,
+        overruled when the report states the count in MIN_SUBJECT_STATED of the question's words (the
+        1.5B misses plain counts: "行政机关合同127件" for "审查了多少件行政机关合同")."""
+        judge_min = self.judge_min
+        if not context or judge_min is None:
+            return None, ""
+        if (evidence is not None and evidence.passage in [c.hit.passage for c in context]
+                and (plainly := self._plainly_stated(asked, evidence, names))):
+            return Decision("judge", "skip_judge", "原文句子" + ("用问题的原话" if plainly == "words" else "以相近的意思")
+                            + "说出了所问内容，不必再让模型判断。"), plainly
+        if self.generator is None:
+            return None, ""
+        score = (judge_shared(self.generator, messages) if self.shares_judge_prompt
+                 else judge(self.generator, asked, context, labelled, enough=judge_min, chars=self.factual_judge_chars))
+        if round(score, 3) >= judge_min:
+            return Decision("judge", "pass", f"判断模型认为段落可以回答（得分 {score:.2f}）。", score, judge_min), ""
+        if evidence is not None and states_count(evidence.text, asked, names, MIN_SUBJECT_STATED):
+            return Decision("judge", "overrule", "判断模型认为段落不足以回答，但原文句子按问题的说法给出了这个数量，"
+                            "仍请模型作答。", score, judge_min), ""
+        return Decision("judge", "refuse", "未作答：判断模型认为检索到的段落不足以回答"
+                        f"（得分 {score:.2f}，低于 {judge_min}）。", score, judge_min), ""
 
     def _plainly_stated(self, asked: str, evidence: Evidence, names: list[str]) -> str:
         """How the evidence sentence says what is asked, so that the judge need not be asked:

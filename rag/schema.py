@@ -252,7 +252,7 @@ class Decision:
     reason: str
     value: float | None = None
     threshold: float | None = None
-    figures: tuple[str, ...] = ()
+    figures: tuple[str, ...] = ()  # the figures it withheld, or the names it found missing or uncovered
 
     def to_json(self) -> dict:
         out = {"check": self.check, "action": self.action, "reason": self.reason}
