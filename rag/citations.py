@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .prompting import REFUSAL
 from .schema import LEVEL_SUFFIXES, Checked, Citation, Decision, Evidence, Passage, ReportInfo
@@ -439,13 +439,8 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     for sentence in sentences(text):
         cited = [passages[int(n) - 1] for n in dict.fromkeys(MARKER.findall(sentence))]
         sentence, cited = _repoint(sentence, cited, passages, names, question, answer, rivals)
-        held = set().union(*(passage_figures(p) for p in cited)) if cited else set()
-        found = {"wrong_clause": wrong_clause(sentence, cited, names, question, answer, rivals),
-                 "unsupported": [f for f in figures(sentence) if f not in held],
-                 "other_report": misattributed(sentence, passages, reports) if several else [],
-                 "level": misleveled(sentence, cited, reports),
-                 "outside_scope": [f for f in figures(sentence) if f in held and _outside(f, cited, scope)]
-                 if scope is not None else []}
+        clause = Clause(sentence, cited, passages, names, question, answer, rivals, reports or {}, scope)
+        found = {name: check(clause) for name, check in CLAUSE_CHECKS}
         for check, figs in found.items():
             withheld.setdefault(check, []).extend(figs)
         wrong_here = found["other_report"] + found["level"] + found["outside_scope"]
@@ -471,6 +466,51 @@ def check_answer(raw: str, passages: list[Passage], scores: list[float], questio
     if several:
         text = attribute(text, passages, reports)
     return Checked(text, False, citations, unsupported, wrong, misread, decisions=decisions)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """What a clause check reads: one sentence of the answer, the passages it cites, every passage
+    shown (`passages`) and retrieved (`rivals`), the reports' names and identities, the question, the
+    whole answer and the question's scope (None: any report)."""
+
+    sentence: str
+    cited: list[Passage]
+    passages: list[Passage]
+    names: list[str]
+    question: str
+    answer: str
+    rivals: list[Passage]
+    reports: dict[str, ReportInfo]
+    scope: frozenset[str] | None
+
+    @property
+    def held(self) -> set[str]:
+        return set().union(*(passage_figures(p) for p in self.cited)) if self.cited else set()
+
+
+def _unsupported(c: Clause) -> list[str]:
+    """Figures no cited passage holds."""
+    held = c.held
+    return [f for f in figures(c.sentence) if f not in held]
+
+
+def _outside_scope(c: Clause) -> list[str]:
+    """Figures only cited passages of reports outside the question's scope hold."""
+    if c.scope is None:
+        return []
+    held = c.held
+    return [f for f in figures(c.sentence) if f in held and _outside(f, c.cited, c.scope)]
+
+
+# The clause checks, in order: each names the figures of a sentence that may not be shown.
+CLAUSE_CHECKS = (
+    ("wrong_clause", lambda c: wrong_clause(c.sentence, c.cited, c.names, c.question, c.answer, c.rivals)),
+    ("unsupported", _unsupported),
+    ("other_report", lambda c: misattributed(c.sentence, c.passages, c.reports) if len(c.reports) > 1 else []),
+    ("level", lambda c: misleveled(c.sentence, c.cited, c.reports)),
+    ("outside_scope", _outside_scope),
+)
 
 
 # What each answer check says when it acts (Answer.decisions; the chat shows the first reason).

@@ -385,3 +385,29 @@ def test_a_withheld_clause_takes_its_own_marker_with_it():
     # markers that sat only at the sentence's end still stand for what is left
     end = check_answer("全区共聘任131名法治副校长，开展法治讲座999场[1]。", passages[:1], [1.0], "全区共聘任了多少名法治副校长？")
     assert end.text == "全区共聘任131名法治副校长[1]。" and end.unsupported_numbers == ["999"]
+
+
+def test_each_clause_check_on_its_own():
+    from rag.citations import CLAUSE_CHECKS, Clause
+    from rag.schema import Location, ReportInfo
+
+    reports, passages = _two_districts()  # yx: 103, qh: 89 (全区共聘任…名法治副校长)
+    checks = dict(CLAUSE_CHECKS)
+    assert list(checks) == ["wrong_clause", "unsupported", "other_report", "level", "outside_scope"]
+
+    def clause(sentence, cited, scope=None):
+        return Clause(sentence, cited, passages, [], "全区共聘任了多少名法治副校长？", sentence, passages, reports, scope)
+
+    assert checks["unsupported"](clause("全区共聘任999名法治副校长[1]。", passages[:1])) == ["999"]
+    assert checks["unsupported"](clause("全区共聘任103名法治副校长[1]。", passages[:1])) == []
+    assert checks["other_report"](clause("青禾区共聘任103名法治副校长[1]。", passages[:1])) == ["103"]
+    assert checks["other_report"](clause("云溪区共聘任103名法治副校长[1]。", passages[:1])) == []
+    assert checks["level"](clause("全市共聘任103名法治副校长[1]。", passages[:1])) == ["103"]
+    assert checks["level"](clause("全区共聘任103名法治副校长[1]。", passages[:1])) == []
+    assert checks["outside_scope"](clause("共聘任89名法治副校长[1]。", passages[1:], frozenset({"yx"}))) == ["89"]
+    assert checks["outside_scope"](clause("共聘任89名法治副校长[1]。", passages[1:], frozenset({"qh"}))) == []
+    other = Passage("o", "yx", "", "", "全年组织领导班子集体学法9次，开展专题研讨5次。", 0, 24, (Location("yx", 0, 24),))
+    # what the clause adds (机关干部集中学法) is not what the passage's 9 counts (领导班子集体学法)
+    assert checks["wrong_clause"](Clause("组织机关干部集中学法9次[1]。", [other], [other], [], "",
+                                         "组织机关干部集中学法9次[1]。", [other], reports, None)) == ["9"]
+    assert checks["wrong_clause"](clause("全区共聘任103名法治副校长[1]。", passages[:1])) == []
