@@ -15,6 +15,7 @@ from typing import Iterator
 
 from .answerability import judge, judge_shared
 from .checks.gates import Pending, run_gates
+from .checks.thresholds import value
 from .citations import MIN_SUBJECT_STATED, check_answer, quote_evidence, report_names, states_count, subject, subject_share
 from .config import Config
 from .errors import BadInput
@@ -68,10 +69,10 @@ def is_foreign(text: str) -> bool:
 # reached the second rule (the closest: 0.633 with 0.62 of the words); one reached the first,
 # whose figure is another level's (全省 for 全国), which the clause check refuses. The number and
 # clause checks still run on the answer.
-PLAINLY_STATED = 0.85
-MIN_PLAIN_SUBJECT = 4
-PLAINLY_MEANT = 0.70
-MEANT_SHARE = 0.5
+PLAINLY_STATED = value("PLAINLY_STATED")
+MIN_PLAIN_SUBJECT = value("MIN_PLAIN_SUBJECT")
+PLAINLY_MEANT = value("PLAINLY_MEANT")
+MEANT_SHARE = value("MEANT_SHARE")
 
 
 class Answerer:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from .checks.thresholds import value
 from .prompting import REFUSAL
 from .schema import LEVEL_SUFFIXES, Checked, Citation, Decision, Evidence, Passage, ReportInfo
 from .reportmeta import YEAR
@@ -25,9 +26,9 @@ _REFUSAL_CUES = re.compile(r"^(?:根据)?(?:报告|资料|所给资料|提供的
                            r"|没有找到与该问题相关|无法(?:回答|确定|找到)|未提供相关|没有提供相关")
 _TRAILING_MARKERS = re.compile(r"([。！？!?；;])((?:\[\d{1,2}\])+)")
 _NEGATION = re.compile(r"没有|未|无|不")
-MIN_OVERLAP = 0.35
-MIN_NEW_BIGRAMS = 4
-MIN_NEW_NAME = 3  # characters in a row that the question lacks and a passage has
+MIN_OVERLAP = value("MIN_OVERLAP")
+MIN_NEW_BIGRAMS = value("MIN_NEW_BIGRAMS")
+MIN_NEW_NAME = value("MIN_NEW_NAME")  # characters in a row that the question lacks and a passage has
 
 
 def withheld_note(numbers: list[str]) -> str:
@@ -203,16 +204,16 @@ _HOW_MANY = re.compile(r"多少|(?<!哪)几")
 _YES_NO = re.compile(r"吗|是否|有没有|有无|是不是|能不能|可不可以|会不会")
 # the level a figure is counted at: the province's count is not the city's, the national contest not the provincial
 _LEVEL = re.compile(rf"全[{LEVEL_SUFFIXES}]")
-MIN_CLAUSE_OVERLAP = 0.4
-MIN_CHAR_OVERLAP = 0.6
+MIN_CLAUSE_OVERLAP = value("MIN_CLAUSE_OVERLAP")
+MIN_CHAR_OVERLAP = value("MIN_CHAR_OVERLAP")
 _FUNCTION_CHARS = set("了的是在有和与及其已经共计为将对把被所")
-MIN_SUBJECT = 0.5
-MIN_SUBJECT_IN_REPORT = 0.5
-MIN_SUBJECT_IN_STRETCH = 0.34
-MIN_SUBJECT_IN_SENTENCE = 0.5
+MIN_SUBJECT = value("MIN_SUBJECT")
+MIN_SUBJECT_IN_REPORT = value("MIN_SUBJECT_IN_REPORT")
+MIN_SUBJECT_IN_STRETCH = value("MIN_SUBJECT_IN_STRETCH")
+MIN_SUBJECT_IN_SENTENCE = value("MIN_SUBJECT_IN_SENTENCE")
 # a sentence stating a figure of what is counted in this share of the question's words answers it
 # plainly: it overrules the judge's no, and replaces an answer that counts something else
-MIN_SUBJECT_STATED = 0.8
+MIN_SUBJECT_STATED = value("MIN_SUBJECT_STATED")
 
 
 def _words(clause: str, names: list[str]) -> set[str]:
