@@ -600,8 +600,10 @@ def quote_evidence(checked: Checked, evidence: Evidence | None, passages: list[P
         return checked
     # a yes/no question the model affirmed by restating it ("学校开放[1]" for "…学校开放吗？"): the
     # sentence must carry a third of what the model affirmed, the words it picked from the question
-    asked, sentence = subject(checked.affirmed or question, names), evidence.text
-    need = MIN_SUBJECT_IN_STRETCH if checked.affirmed else MIN_SUBJECT_IN_SENTENCE
+    # a bare "是[1]" names nothing it affirms: the sentence must then carry half of what the question asks
+    affirmed = subject(checked.affirmed, names) if checked.affirmed else set()
+    asked, sentence = affirmed or subject(question, names), evidence.text
+    need = MIN_SUBJECT_IN_STRETCH if affirmed else MIN_SUBJECT_IN_SENTENCE
     if not specific(asked, question) or len(asked & _words(sentence, names)) < need * len(asked):
         return checked
     if asked_counter(question):

@@ -373,6 +373,25 @@ def test_a_yes_no_question_affirmed_by_restating_it_gets_the_reports_sentence():
     assert library.affirmed and quote_evidence(library, evidence, [fields], [1.0], night) is library
 
 
+def test_a_bare_yes_gets_the_sentence_when_it_carries_half_of_what_is_asked():
+    """"是[1]" to "…是否建立了…制度？" names nothing it affirms: the report's sentence is shown if it
+    carries half of the question's words, as for any quote (it was refused)."""
+    from rag.citations import quote_evidence
+    from rag.schema import Evidence
+
+    rule = _p("建立健全中小学、幼儿园教职工违法犯罪信息定期查询制度,完成7386名拟聘用教职工准入查询工作。")
+    evidence = Evidence(rule, "建立健全中小学、幼儿园教职工违法犯罪信息定期查询制度,完成7386名拟聘用教职工准入查询工作。",
+                        0, 10, 1.0)
+    question = "市教育局是否建立了教职工违法犯罪信息定期查询制度？"
+    yes = check_answer("是[1]。", [rule], [1.0], question)
+    assert yes.refused and yes.affirmed == "是。"
+    quoted = quote_evidence(yes, evidence, [rule], [1.0], question)
+    assert not quoted.refused and quoted.text.startswith("报告原文：建立健全中小学、幼儿园教职工违法犯罪信息定期查询制度")
+    # a sentence about something else is not quoted for a bare yes
+    other = "市教育局是否建立了校外培训机构黑名单制度？"
+    assert quote_evidence(check_answer("是[1]。", [rule], [1.0], other), evidence, [rule], [1.0], other).refused
+
+
 def test_a_withheld_clause_takes_its_own_marker_with_it():
     """"…131名[1]，1名[2]": the one-digit 1 is checked like any figure ([2] says it of 重大决策) and
     goes with its marker, so [2] is not left citing a clause it never supported."""
