@@ -243,6 +243,10 @@ def test_the_report_filter_picks_what_is_asked_and_errors_speak_chinese(server, 
     _ask(page, "杭州市教育局2024年共聘任了多少名法治副校长？")
     refusal = page.locator("#chat .refusal").last.inner_text()
     assert "所选的报告（样例区教育局 · 2024年度）" in refusal and "杭州市教育局" in refusal and "1237" not in refusal
+    # gradio's own fixed English messages (a full queue's) are said in Chinese where they show
+    page.evaluate("() => { const d = document.createElement('div'); d.id = 'probe'; "
+                  "d.textContent = 'This application is currently busy. Please try again. '; document.body.append(d); }")
+    page.wait_for_function("document.querySelector('#probe').innerText.includes('服务繁忙')")
     # an error speaks Chinese
     page.fill("#question textarea", "？？？")
     page.keyboard.press("Enter")

@@ -6,6 +6,7 @@ own markup is added around it, so a report containing `<script>` or `<img onerro
 from __future__ import annotations
 
 import html
+import json
 import re
 
 from rag.citations import withheld_note
@@ -182,4 +183,25 @@ JS = """() => {
     button.style.opacity = '0.4';
     setTimeout(() => { button.style.opacity = ''; }, 800);
   }, true);
+  // gradio's own messages are fixed English strings in its page (a full queue: "This application is
+  // currently busy…"); the chat speaks Chinese, so they are said again in Chinese where they show
+  const CHINESE = GRADIO_MESSAGES;
+  const translate = (node) => {
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const said = CHINESE[t.nodeValue.trim()];
+      if (said) t.nodeValue = said;
+    }
+  };
+  new MutationObserver((changes) => changes.forEach((c) => c.addedNodes.forEach((n) => {
+    if (n.nodeType === Node.TEXT_NODE) { const said = CHINESE[n.nodeValue.trim()]; if (said) n.nodeValue = said; }
+    else if (n.nodeType === Node.ELEMENT_NODE) translate(n);
+  }))).observe(document.body, {childList: true, subtree: true});
 }"""
+# gradio's page's own English messages, said in Chinese (ui/render.py's JS replaces them where they show)
+GRADIO_MESSAGES = {
+    "This application is currently busy. Please try again.": "服务繁忙：已有问题在排队，请稍后再问。",
+    "Connection errored out.": "连接中断：请刷新页面后再试。",
+    "Error": "出错了",
+}
+JS = JS.replace("GRADIO_MESSAGES", json.dumps(GRADIO_MESSAGES, ensure_ascii=False))
