@@ -207,6 +207,20 @@ def _opening_body(line: str) -> list[str]:
     return _bodies(m.group()) if m else []
 
 
+_REPORTED = re.compile(r"现将(?:我|本)?([\u4e00-\u9fff]{2,20}?)(?:(?:19|20)\d{2}\s*年|关于|上一年|本年|今年|全年)"
+                       r"[^。]{0,40}?报告如下")
+
+
+def _reported_place(lines: list[str]) -> list[str]:
+    """The place an opening's "现将X2024年度…报告如下" reports on, when X is a place and nothing else
+    (现将中原区…: [中原区]; 现将县人民政府… or 现将有关工作: none)."""
+    for line in lines:
+        for m in _REPORTED.finditer(line):
+            if (places := split_places(m.group(1))) and "".join(places) == m.group(1):
+                return places
+    return []
+
+
 def _body_line(line: str) -> list[str]:
     """A line that is a body's name and nothing else (杭州市人民政府, under a title or a meeting line)."""
     bare = re.sub(r"\s+", "", _PARTY.sub("", line))
@@ -278,6 +292,9 @@ def identify(text: str, title: str, source: str = "", published: str = "") -> Re
     if fuller:
         body, more = max(fuller, key=lambda c: len(c[0]))
         origin = f"{origin} + {more}"
+    if not body and (said := _reported_place(lines[:4])):
+        # "现将中原区2024年度法治政府建设情况报告如下": the opening names whose report it is
+        body, origin = "".join(said) + "人民政府", "opening (现将…报告如下: a place's report: its government)"
     places = places_in(body) if body else []
     years, years_from = _years(title), "title"
     if not years:

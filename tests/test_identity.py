@@ -27,6 +27,9 @@ EXPECTED = {
     # the Party committee (short form 中共X县委) beside the government; 来源 is only who posted it
     "party_county_committee_and_government.txt": ("德清县人民政府", "德清县", "", (2024,), "title"),
     "provincial_department_and_commission.txt": ("江西省教育厅", "江西省", "", (2024,), "title"),
+    # no title: the opening's "现将X2024年度…报告如下" names the place whose report it is
+    "opening_reports_a_place.txt": ("拱墅区人民政府", "拱墅区", "", (2024,),
+                                    "opening (现将…报告如下: a place's report: its government)"),
 }
 
 
@@ -49,8 +52,8 @@ def test_bodies_thanked_or_cited_are_not_bodies(text):
 
 
 def test_what_was_not_read_stays_unknown():
-    info = identify("2024年法治政府建设情况报告\n\n2024年，在《法治政府建设实施纲要(2021—2025年)》指引下，我局…",
-                    "2024年法治政府建设情况报告")
+    info = identify("2024年法治政府建设情况报告\n\n2024年，在《法治政府建设实施纲要(2021—2025年)》指引下，我局…"
+                    "现将有关情况报告如下：", "2024年法治政府建设情况报告")
     assert (info.body, info.place, info.region) == ("", "", "") and info.years == (2024,)
     assert info.describe() == "body: ?  place: ?  region: ?  years: 2024 (title)"
 
