@@ -332,12 +332,23 @@ def ask(question: str = typer.Argument(..., help="The question, in Chinese or En
         models_dir: Optional[Path] = ModelsDirOpt,
         backend: Optional[str] = BackendOpt, llm_url: Optional[str] = LlmUrlOpt,
         llm_model: Optional[str] = LlmModelOpt,
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text.")):
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+        why: bool = typer.Option(False, "--why", help="Also print every check's decision, with its reason.")):
     """Answer one question with citations to the report passages."""
     from .pipeline import load_answerer
 
     cfg = config_from_flags(profile, models_dir, index, llm_backend=backend, llm_url=llm_url, llm_model=llm_model)
-    _run(load_answerer(cfg), question, top_k=top_k, as_json=as_json)
+    ans = _run(load_answerer(cfg), question, top_k=top_k, as_json=as_json)
+    if why and not as_json:  # the JSON carries them already ("decisions")
+        _print_decisions(ans)
+
+
+def _print_decisions(ans) -> None:
+    """Each check that acted, in order: check:action, its reason, the value against its threshold."""
+    typer.secho("核对记录：", dim=True)
+    for d in ans.decisions:
+        measured = f"  [{d.value:.3f} / {d.threshold}]" if d.value is not None else ""
+        typer.echo(f"  {d.check}:{d.action}  {d.reason}{measured}")
 
 
 def chat(profile: Optional[str] = ProfileOpt, index: Optional[Path] = IndexOpt,

@@ -38,6 +38,14 @@ def test_missing_models_exit_3_with_the_fix(lite_config, tmp_path):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
+def test_ask_why_prints_the_refusing_check_with_its_value_and_threshold(lite_config):
+    out = rag("ask", "如何做红烧肉？", "--why", "--profile", "lite", "--index", str(lite_config.index_root))
+    assert out.returncode == 0, out.stderr
+    assert "核对记录" in out.stdout and "relevance:refuse  未作答：报告中没有与问题相关的段落" in out.stdout
+    assert f"/ {profile_spec('lite').min_dense}]" in out.stdout
+
+
 def test_off_topic_question_is_refused_without_a_model(lite_config):
     """No generator at all: the refusal must come from retrieval alone."""
     retriever = Retriever(lite_config.index_dir, get_embedder(lite_config), profile_spec("lite").min_dense)
