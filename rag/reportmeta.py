@@ -107,13 +107,6 @@ def plain_name(place: str) -> bool:
     return not (last.startswith(_NOT_PLACE_FLAGS) and last != "vn") and not first.startswith(_LEADING_WORDS)
 
 
-def is_place(name: str, known=()) -> bool:
-    """A place: the gazetteer lists it, or an indexed report's identity names it (`known`)."""
-    from .gazetteer import gazetteer
-
-    return name in known or name in gazetteer()
-
-
 def split_places(head: str) -> list[str]:
     """The places a body's name opens with, outermost first (澄州市云溪区 → [澄州市, 云溪区]); [] when
     any part is no place (在省委省, 中共云溪区委依法治区)."""

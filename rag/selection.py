@@ -22,10 +22,15 @@ def chosen_reports(wanted: ReportFilter, reports: dict[str, ReportInfo]) -> froz
     if unknown:
         raise BadInput(f"No indexed report has {', '.join(unknown)}.",
                        zh="所选的报告已不在索引中（可能刚被删除）：请重新选择要查询的报告。")
-    return frozenset(d for d, info in reports.items()
-                     if (not wanted.bodies or info.body in wanted.bodies)
-                     and (not wanted.years or set(wanted.years) & set(info.years))
-                     and (not wanted.doc_ids or d in wanted.doc_ids))
+    picked = frozenset(d for d, info in reports.items()
+                       if (not wanted.bodies or info.body in wanted.bodies)
+                       and (not wanted.years or set(wanted.years) & set(info.years))
+                       and (not wanted.doc_ids or d in wanted.doc_ids))
+    if not picked:  # each value exists, but no report has them together (杭州市教育局 and 2023)
+        raise BadInput("No indexed report matches all of the filter's fields together: "
+                       f"bodies {list(wanted.bodies)}, years {list(wanted.years)}, doc_ids {list(wanted.doc_ids)}.",
+                       zh="没有同时符合所选单位、年度的报告：请放宽筛选。")
+    return picked
 
 
 def narrow(scope: Scope, chosen: frozenset[str] | None) -> Scope:

@@ -312,6 +312,8 @@ def test_reports_picked_by_hand_meet_the_questions_own_scope(two_reports):
         a.answer(QUESTION, reports=ReportFilter(bodies=("白沙县教育局",)))
     with pytest.raises(BadInput, match="1999"):
         a.answer(QUESTION, reports=ReportFilter(years=(1999,)))
+    with pytest.raises(BadInput, match="together"):  # each value exists, but no report has both
+        a.answer(QUESTION, reports=ReportFilter(bodies=("乙溪区教育局",), doc_ids=(next(d for d in reports if d != yi),)))
 
 
 def test_widening_ignores_the_scope_the_question_implies(two_reports):
