@@ -307,3 +307,18 @@ def test_an_identity_corrected_in_the_reports_tab_is_checked_kept_and_survives_a
     assert svc.answers.retriever("lite").version.reports[doc_id].label == "杭州市上城区教育局 · 2023、2024年度"
     build_index(svc.config, get_embedder(svc.config), full=True)  # a full rebuild reads the correction again
     assert svc.reports_table()[0][2] == "杭州市上城区教育局"
+
+
+def test_the_reports_tab_says_where_each_field_was_read_from_in_chinese():
+    """Every origin the identity reader writes, alone or combined ("title + header"), has its Chinese name."""
+    import re
+
+    from rag.loading import load_document
+    from rag.reportmeta import identified
+    from ui.app import _origin_zh
+
+    fixtures = sorted((PROJECT_ROOT / "tests" / "fixtures").glob("*/*.txt"))
+    origins = {v for f in fixtures for _, v in identified(load_document(f, 2**20)).info.origin}
+    origins.add("title + header")  # eval/multi's district reports (title and 来源 both name the body)
+    assert {"line", "header", "title (a place's report: its government)"} <= origins
+    assert all(not re.search(r"[A-Za-z]", _origin_zh(v)) for v in origins | {"corrected by hand", "publish date"})

@@ -40,7 +40,13 @@ MAX_TOP_K = 20  # as the API's top_k
 # where an identity field was read from (ReportInfo.origin), as the 报告 tab says it
 _FIELD_NAMES = {"body": "单位", "place": "地区", "region": "上级地区", "years": "年度"}
 _ORIGIN_NAMES = {"title": "标题", "header": "来源栏", "line": "单位署名行", "opening": "首段", "publish date": "发布日期",
-                 "corrected by hand": "人工更正", "title (a place's report: its government)": "标题（地区报告，即其政府）"}
+                 "corrected by hand": "人工更正", "title (a place's report: its government)": "标题（地区报告，即其政府）",
+                 "opening (现将…报告如下: a place's report: its government)": "首段“现将…报告如下”（地区报告，即其政府）"}
+
+
+def _origin_zh(origin: str) -> str:
+    """Where a field was read from, in Chinese; "title + header" (read in both) part by part."""
+    return "＋".join(_ORIGIN_NAMES.get(part, part) for part in origin.split(" + "))
 
 
 class ChatService:
@@ -73,7 +79,7 @@ class ChatService:
         for d in version.documents:
             info = d["info"]  # whose report it is: several of one genre read alike
             place = " ".join(x for x in (info.region, info.place) if x)
-            origin = "；".join(f"{_FIELD_NAMES.get(k, k)}←{_ORIGIN_NAMES.get(v, v)}" for k, v in info.origin)
+            origin = "；".join(f"{_FIELD_NAMES.get(k, k)}←{_origin_zh(v)}" for k, v in info.origin)
             rows.append([d["doc_id"], info.title or d["title"], info.body or "?", place or "?",
                          "、".join(map(str, info.years)) or "?", origin or "未识别", info.published or d["published"],
                          d["source"], version.passage_count(d["doc_id"]), d["added_at"]])
