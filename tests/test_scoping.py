@@ -93,6 +93,19 @@ def test_a_district_inside_an_indexed_citys_area_is_told_why_the_citys_figure_is
     assert "没有海淀区教育局的报告；现有：杭州市教育局（2024年度）。" in elsewhere  # not in 杭州市: nothing to say
 
 
+def test_a_whole_area_named_without_a_body_asks_the_reports_counting_that_area():
+    shelf = {"hz": ReportInfo("杭州市教育局", "杭州市", "", (2024,)),
+             "xh": ReportInfo("西湖区教育局", "西湖区", "", (2024,)),
+             "gs": ReportInfo("拱墅区教育局", "拱墅区", "", (2024,))}
+    city = scope_question("全市共聘任了多少名法治副校长？", shelf)
+    assert city.doc_ids == {"hz"} and city.named == ("全市",)  # a district's 全区 figure is not the city's
+    assert scope_question("全区共聘任了多少名法治副校长？", shelf).doc_ids == {"xh", "gs"}
+    assert scope_question("西湖区全区共聘任了多少名法治副校长？", shelf).doc_ids == {"xh"}  # the body named decides
+    assert scope_question("全省共聘任了多少名法治副校长？", shelf).doc_ids is None  # no province's report: no scope
+    only = {"hz": shelf["hz"]}
+    assert scope_question("全市共聘任了多少名法治副校长？", only).doc_ids is None  # excludes nothing: no scope
+
+
 def test_a_verb_before_a_city_government_names_no_place(shelf):
     # 列入市政府民生实事: "put on the city government's list", not a city called 列入市
     assert _scope(shelf, "“新建中小学、幼儿园”已经连着几年列入市政府民生实事了？") == (None, [])
