@@ -186,17 +186,14 @@ JS = """() => {
   // gradio's own messages are fixed English strings in its page (a full queue: "This application is
   // currently busy…"); the chat speaks Chinese, so they are said again in Chinese where they show
   const CHINESE = GRADIO_MESSAGES;
+  const say = (text) => { const said = CHINESE[text.nodeValue.trim()]; if (said) text.nodeValue = said; };
   const translate = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return say(node);
     const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
-    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
-      const said = CHINESE[t.nodeValue.trim()];
-      if (said) t.nodeValue = said;
-    }
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) say(t);
   };
-  new MutationObserver((changes) => changes.forEach((c) => c.addedNodes.forEach((n) => {
-    if (n.nodeType === Node.TEXT_NODE) { const said = CHINESE[n.nodeValue.trim()]; if (said) n.nodeValue = said; }
-    else if (n.nodeType === Node.ELEMENT_NODE) translate(n);
-  }))).observe(document.body, {childList: true, subtree: true});
+  new MutationObserver((changes) => changes.forEach((c) => c.addedNodes.forEach(translate)))
+    .observe(document.body, {childList: true, subtree: true});
 }"""
 # gradio's page's own English messages, said in Chinese (ui/render.py's JS replaces them where they show)
 GRADIO_MESSAGES = {
