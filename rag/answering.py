@@ -14,9 +14,12 @@ from dataclasses import replace
 from typing import Iterator
 
 from .answerability import judge, judge_shared
+from .checks.asked import Asked
 from .checks.gates import Pending, run_gates
-from .checks.thresholds import value
-from .citations import MIN_SUBJECT_STATED, check_answer, quote_evidence, report_names, states_count, subject, subject_share
+from .checks.judge import judged
+from .checks.repairs import quote_evidence
+from .checks.thresholds import Thresholds
+from .citations import check_answer
 from .config import Config
 from .errors import BadInput
 from .evidence import best_evidence, by_meaning, similarity
@@ -27,7 +30,7 @@ from .retrieval import Retriever
 from .followup import resolve
 from .schema import Answer, Checked, Decision, Event, Evidence, Question, ReportFilter, Retrieval, Scope
 from .selection import chosen_reports, conflict, conflict_answer, narrow, scope_labels, searched
-from .scoping import out_of_scope_answer
+from .scoping import out_of_scope_answer, report_names
 from .textnorm import HAN
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -62,24 +65,13 @@ def is_foreign(text: str) -> bool:
     return not HAN.search(text) and letters >= max(6, 0.5 * len(text.replace(" ", "")))
 
 
-# The judge is not asked (2–3 s on 2 cores) when the best sentence of a passage the model reads
-# says what the question asks: it carries PLAINLY_STATED of the question's words, of at least
-# MIN_PLAIN_SUBJECT of them, or it carries MEANT_SHARE of them and is PLAINLY_MEANT close in meaning
-# (cosine of the embeddings). Calibrated on the three eval sets (52 unanswerable questions): none
-# reached the second rule (the closest: 0.633 with 0.62 of the words); one reached the first,
-# whose figure is another level's (全省 for 全国), which the clause check refuses. The number and
-# clause checks still run on the answer.
-PLAINLY_STATED = value("PLAINLY_STATED")
-MIN_PLAIN_SUBJECT = value("MIN_PLAIN_SUBJECT")
-PLAINLY_MEANT = value("PLAINLY_MEANT")
-MEANT_SHARE = value("MEANT_SHARE")
-
-
 class Answerer:
-    def __init__(self, config: Config, retriever: Retriever, generator: Generator | None):
+    def __init__(self, config: Config, retriever: Retriever, generator: Generator | None,
+                 thresholds: Thresholds | None = None):
         self.config = config
         self.retriever = retriever
         self.generator = generator  # None: retrieval-only use
+        self._thresholds = thresholds  # None: the profile's (a test passes its own table)
         self._cache: OrderedDict[tuple, tuple[Event, ...]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -129,15 +121,16 @@ class Answerer:
         for event in events:
             if event.kind == "answer":
                 ms = (time.perf_counter() - t0) * 1000
-                event = Event("answer", replace(event.data, question=question, timings_ms={"cache": ms, "first_token": ms,
-                                                                                            "total": ms},
-                                                checks={**event.data.checks, "cached": True}))
+                event = Event("answer", replace(event.data, question=question, cached=True,
+                                                timings_ms={"cache": ms, "first_token": ms, "total": ms}))
             yield event
 
     def _answer_events(self, question: str, resolved: Question, top_k: int | None, t0: float,
                        chosen: frozenset[str] | None = None, widen: bool = False) -> Iterator[Event]:
+        """The steps in their order: retrieve (in the question's scope) → gates → judge → the model →
+        the answer checks → the repairs; each decision is kept with its reason (`Answer.decisions`)."""
         query, asked = resolved.query, resolved.asked
-        timings = {}
+        timings: dict[str, float] = {}
         translated, early = self.generator is not None and is_foreign(query), None
         if translated:
             # the embedder is multilingual: the report's sentence first, then the model's translation
@@ -155,107 +148,82 @@ class Answerer:
             yield Event("evidence", evidence)
         yield Event("retrieved", retrieval)
         reports = self.retriever.version.reports
-        labelled = len(reports) > 1  # several reports: every passage says whose it is
+        analysed = Asked.of(asked, report_names(reports))  # the one analysis every check reads
         context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars,
                                   self.factual_context_chars)
                    if retrieval.relevant else [])
-        raw = REFUSAL
-        checks: dict = {}
-        decisions: list[Decision] = []
-        if scope.named:
-            checks["scope"] = list(scope.named)
         gate = run_gates(Pending(asked, scope, retrieval, context, self.retriever.min_dense, own_quotes=not translated))
-        if gate is not None:  # the model is not asked
-            decisions.append(gate)
-            context = []
-            if gate.check in ("scope", "missing"):  # eval reports read these lists
-                checks["out_of_scope" if gate.check == "scope" else "missing"] = list(gate.figures)
-        messages = build_messages(asked, context, self.spec.prompt_examples(labelled), labelled) if context else []
-        names = report_names(reports)
+        decisions = [gate] if gate is not None else []
+        context = [] if gate is not None else context  # the model is not asked
+        messages = self._messages(asked, context, len(reports) > 1)
         t1 = time.perf_counter()
-        verdict, plainly = self._judged(asked, context, evidence, messages, names, labelled)
+        verdict = self._judged(analysed, context, evidence, messages, len(reports) > 1)
         if verdict is not None:
             decisions.append(verdict)
-            if plainly:
-                checks["judge_skipped"] = plainly  # a sentence the model reads says what is asked
-            else:
-                checks["judge"] = round(verdict.value, 3)
+            if verdict.action in ("pass", "refuse", "overrule"):
                 timings["judge"] = (time.perf_counter() - t1) * 1000
-            if verdict.action == "overrule":
-                checks["judge_overruled"] = True  # the report states this count in the question's words
-            if verdict.action == "refuse":
-                context = []
+            context = [] if verdict.action == "refuse" else context
+        raw = REFUSAL
         if context:
-            if self.generator is None:
-                raise BadInput("No generator loaded: this Answerer only retrieves.")
-            pieces = []
-            for piece in self.generator.stream(messages, self.config.max_new_tokens):
-                if not pieces:
-                    timings["first_token"] = (time.perf_counter() - t0) * 1000
-                pieces.append(piece)
-                yield Event("token", piece)
-            raw = "".join(pieces)
-        shown, scores = [c.hit.passage for c in context], [c.hit.score for c in context]
-        checked = check_answer(raw, shown, scores, asked, scope.doc_ids if scope.restricted else None, reports,
-                               [h.passage for h in retrieval.hits])
-        quoted = quote_evidence(checked, evidence, shown, scores, asked, reports)
-        if quoted is not checked:
-            checks["quoted"] = True  # figures withheld or the question restated: the report's sentence instead
-            checked = quoted
-        if checked.wrong_report_numbers:
-            checks["wrong_report"] = checked.wrong_report_numbers
-        if checked.wrong_clause_numbers:
-            checks["wrong_clause"] = checked.wrong_clause_numbers
-        if context:  # the model answered: what the answer checks did to it
-            decisions += checked.decisions
-        if scope.uncovered:
-            checked = Checked(out_of_scope_answer(scope, reports), True, [], [])
-        elif conflict(scope):
-            checked = Checked(conflict_answer(scope, reports), True, [], [])
+            raw = yield from self._generated(messages, timings, t0)
+        checked = self._checked(raw, context, retrieval, evidence, analysed, scope, reports)
+        decisions += checked.decisions if context else ()  # what the answer checks did to the model's answer
         if checked.refused and not any(d.action == "refuse" for d in decisions):
             decisions.append(Decision("no_context", "refuse", "未作答：没有可供模型阅读的段落。"))
         timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield Event("answer", Answer(question, query, checked.text, checked.refused, checked.citations,
                                      retrieval.hits, context, checked.unsupported_numbers, timings,
-                                     retrieval.index_version, checks, checked.wrong_report_numbers, evidence, raw,
-                                     decisions, scope_labels(scope, reports)))
+                                     retrieval.index_version, checked.wrong_report_numbers,
+                                     checked.wrong_clause_numbers, evidence, raw, decisions,
+                                     scope_labels(scope, reports)))
 
-    def _judged(self, asked: str, context: list, evidence: Evidence | None, messages: list[dict],
-                names: list[str], labelled: bool) -> tuple[Decision | None, str]:
-        """The judge gate, before the model answers: (its decision, or None when there is nothing to
-        judge; how plainly a sentence says it, when that spared the judge). Skipped when a sentence the
-        model reads says what is asked (`_plainly_stated`); else the model's yes/no against judge_min,
-        overruled when the report states the count in MIN_SUBJECT_STATED of the question's words (the
-        1.5B misses plain counts: "行政机关合同127件" for "审查了多少件行政机关合同")."""
-        judge_min = self.judge_min
-        if not context or judge_min is None:
-            return None, ""
-        if (evidence is not None and evidence.passage in [c.hit.passage for c in context]
-                and (plainly := self._plainly_stated(asked, evidence, names))):
-            return Decision("judge", "skip_judge", "原文句子" + ("用问题的原话" if plainly == "words" else "以相近的意思")
-                            + "说出了所问内容，不必再让模型判断。"), plainly
+    def _messages(self, asked: str, context: list, labelled: bool) -> list[dict]:
+        """The answer prompt (none without passages); `labelled`: several reports, so every
+        passage says whose it is."""
+        return build_messages(asked, context, self.spec.prompt_examples(labelled), labelled) if context else []
+
+    def _generated(self, messages: list[dict], timings: dict, t0: float) -> Iterator[Event]:
+        """The model's tokens as events; returns its whole text."""
         if self.generator is None:
-            return None, ""
-        score = (judge_shared(self.generator, messages) if self.shares_judge_prompt
-                 else judge(self.generator, asked, context, labelled, enough=judge_min, chars=self.factual_judge_chars))
-        if round(score, 3) >= judge_min:
-            return Decision("judge", "pass", f"判断模型认为段落可以回答（得分 {score:.2f}）。", score, judge_min), ""
-        if evidence is not None and states_count(evidence.text, asked, names, MIN_SUBJECT_STATED):
-            return Decision("judge", "overrule", "判断模型认为段落不足以回答，但原文句子按问题的说法给出了这个数量，"
-                            "仍请模型作答。", score, judge_min), ""
-        return Decision("judge", "refuse", "未作答：判断模型认为检索到的段落不足以回答"
-                        f"（得分 {score:.2f}，低于 {judge_min}）。", score, judge_min), ""
+            raise BadInput("No generator loaded: this Answerer only retrieves.")
+        pieces = []
+        for piece in self.generator.stream(messages, self.config.max_new_tokens):
+            if not pieces:
+                timings["first_token"] = (time.perf_counter() - t0) * 1000
+            pieces.append(piece)
+            yield Event("token", piece)
+        return "".join(pieces)
 
-    def _plainly_stated(self, asked: str, evidence: Evidence, names: list[str]) -> str:
-        """How the evidence sentence says what is asked, so that the judge need not be asked:
-        'words' (in the question's own words), 'meaning' (close in meaning, in half its words) or ''."""
-        share = subject_share(evidence.text, asked, names)
-        if share >= PLAINLY_STATED and len(subject(asked, names)) >= MIN_PLAIN_SUBJECT:
-            return "words"
-        if share >= MEANT_SHARE and similarity(evidence, asked, self.retriever.embedder) >= PLAINLY_MEANT:
-            return "meaning"
-        return ""
+    def _checked(self, raw: str, context: list, retrieval: Retrieval, evidence: Evidence | None, asked: Asked,
+                 scope: Scope, reports: dict) -> Checked:
+        """The answer checks and repairs on what the model wrote (`citations.check_answer`), the
+        report's sentence in place of a failed answer (`quote_evidence`); a question about reports
+        the index lacks, or outside the reports picked, is answered by saying so."""
+        shown, scores = [c.hit.passage for c in context], [c.hit.score for c in context]
+        t = self.thresholds
+        checked = check_answer(raw, shown, scores, asked, scope.doc_ids if scope.restricted else None, reports,
+                               [h.passage for h in retrieval.hits], t)
+        checked = quote_evidence(checked, evidence, shown, scores, asked, reports, t)
+        if scope.uncovered:
+            return Checked(out_of_scope_answer(scope, reports), True, [], [])
+        if conflict(scope):
+            return Checked(conflict_answer(scope, reports), True, [], [])
+        return checked
+
+    def _judged(self, asked: Asked, context: list, evidence: Evidence | None, messages: list[dict],
+                labelled: bool) -> Decision | None:
+        """The judge gate (`checks/judge.py`): the judge model is asked only when no sentence the
+        model reads says what is asked."""
+        if self.generator is None:
+            score = None
+        elif self.shares_judge_prompt:
+            score = lambda: judge_shared(self.generator, messages)  # noqa: E731
+        else:
+            score = lambda: judge(self.generator, asked.text, context, labelled, enough=self.judge_min,  # noqa: E731
+                                  chars=self.factual_judge_chars)
+        closeness = lambda: similarity(evidence, asked.text, self.retriever.embedder)  # noqa: E731
+        return judged(asked, context, evidence, self.judge_min, score, closeness, self.thresholds)
 
     def evidence_by_meaning(self, question: str, top_k: int | None) -> Evidence | None:
         """The sentence closest in meaning to a question in another language, from the passages its
@@ -282,6 +250,11 @@ class Answerer:
     @property
     def spec(self):
         return profile_spec(self.config.profile)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The answer checks' thresholds: the table given, else the profile's."""
+        return self._thresholds or self.spec.thresholds
 
     @property
     def shares_judge_prompt(self) -> bool:

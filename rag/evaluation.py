@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from .answering import Answerer
-from .citations import passage_figures
+from .checks.clauses import passage_figures
 from .errors import BadInput
 from .reportmeta import YEAR
 from .textnorm import MARKER, char_bigrams, cn_digits, figures, normalize, numbers_with_units
@@ -171,7 +171,6 @@ class ItemResult:
     timings_ms: dict
     retrieved: list[str] = field(default_factory=list)  # passage texts, for the failure report
     raw: str = ""  # the model's own text before the check: a changed check can be replayed on it
-    checks: dict = field(default_factory=dict)  # the answerability checks (judge score, missing terms)
     category: str = ""
     split: str = ""
     wrong_report: list[str] = field(default_factory=list)  # figures taken from a report the item does not name
@@ -281,7 +280,7 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
                         category=item.category, split=item.split)
     if answer is None:
         return result
-    result.answer_given, result.refused, result.checks = answer.text, answer.refused, answer.checks
+    result.answer_given, result.refused = answer.text, answer.refused
     result.raw, result.decisions = answer.raw, [d.to_json() for d in answer.decisions]
     result.correct = is_correct(item, answer.text, answer.refused)
     result.rouge_l = round(rouge_l(answer.text, item.answer), 4)
@@ -461,7 +460,7 @@ def write_report(summary: dict, items: list[QAItem], directory: Path) -> tuple[P
         md += [f"### {r['id']} ({r['type']})", f"- question: {r['question']}",
                f"- expected: {item.answer if item else ''} (must: {', '.join(item.must) if item else ''})",
                f"- given: {r['answer_given']}", f"- evidence rank: {r['hit_rank'] or 'not retrieved'}",
-               f"- checks: {r.get('checks')}" + (f"; wrong-report figures: {r['wrong_report']}" if r.get("wrong_report") else ""),
+               *([f"- wrong-report figures: {r['wrong_report']}"] if r.get("wrong_report") else []),
                *[f"- decision: {d['check']}:{d['action']}: {d['reason']}" for d in r.get("decisions", [])],
                "- retrieved:"] + [f"  {i}. {t[:120]}…" for i, t in enumerate(r["retrieved"], 1)] + [""]
     report = directory / "report.md"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .checks.thresholds import DEFAULT as DEFAULT_THRESHOLDS, Thresholds
 from .errors import ModelMissing
 
 
@@ -111,6 +112,9 @@ class Profile:
     # The context budget of a factual question (prompting.select_context; 0 = the full budget). Only
     # the 1.5B reads 400 characters as well as 600: the 0.5B then restates the question ("新增学位[1]").
     factual_context_chars: int = 0
+    # The answer checks' thresholds (checks/thresholds.py): the table's, unless this profile's
+    # models were measured to need other values (none do yet: both were calibrated on the table's).
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
 
     def prompt_examples(self, several_reports: bool) -> tuple[str, ...]:
         """The worked examples shown to this profile's model (prompting.EXAMPLES)."""

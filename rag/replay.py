@@ -26,6 +26,7 @@ from typing import Iterator
 import numpy as np
 
 from .answering import Answerer
+from .checks.thresholds import Thresholds
 from .config import Config
 from .retrieval import Retriever
 from .schema import Answer, Hit, Location, Passage, ReportInfo, Retrieval, Scope
@@ -142,12 +143,12 @@ def shown(answer: Answer) -> dict:
     return {"text": answer.text, "refused": answer.refused,
             "citations": [[c.n, c.passage.id] for c in answer.citations],
             "unsupported": list(answer.unsupported_numbers), "wrong_report": list(answer.wrong_report_numbers),
-            "wrong_clause": list(answer.checks.get("wrong_clause") or []),
+            "wrong_clause": list(answer.wrong_clause_numbers),
             "evidence": answer.evidence.text if answer.evidence else None}
 
 
-def _checks(answer: Answer) -> dict:
-    return {k: v for k, v in answer.checks.items() if k != "cached"}
+def _decisions(answer: Answer) -> list[dict]:
+    return [d.to_json() for d in answer.decisions]
 
 
 class Recorder:
@@ -167,7 +168,7 @@ class Recorder:
         self.tape = Tape()
 
     def end(self, item, answer: Answer, top_k: int) -> None:
-        self.items.append(({"id": item.id, "question": item.question, **shown(answer), "checks": _checks(answer)},
+        self.items.append(({"id": item.id, "question": item.question, **shown(answer), "decisions": _decisions(answer)},
                            {"id": item.id, "question": item.question, "history": item.history, "top_k": top_k,
                             "tape": self.tape.to_json()}))
 
@@ -296,9 +297,11 @@ def read_golden(expect_path: Path) -> tuple[dict, list[dict], list[dict]]:
     return lines[0], lines[1:], expected
 
 
-def replay(expect_path: Path | str, update: bool = False, config: Config | None = None) -> tuple[int, list[Diff]]:
+def replay(expect_path: Path | str, update: bool = False, config: Config | None = None,
+           thresholds: Thresholds | None = None) -> tuple[int, list[Diff]]:
     """Replay one golden set: (items replayed, diffs). `update` rewrites the expectations of the
-    items that replayed (not those a model would have to answer anew)."""
+    items that replayed (not those a model would have to answer anew). `thresholds`: the answer
+    checks' table to replay with (default: the profile's)."""
     expect_path = Path(expect_path)
     head, tapes, expected = read_golden(expect_path)
     if head.get("golden") != FORMAT:
@@ -308,7 +311,7 @@ def replay(expect_path: Path | str, update: bool = False, config: Config | None 
 
     config = (config or Config(profile=head["profile"])).with_(answer_cache=0)
     retriever = _ReplayRetriever(_Version(head), holder, profile_spec(config.profile).min_dense)
-    answerer = Answerer(config, retriever, _ReplayGenerator(holder))
+    answerer = Answerer(config, retriever, _ReplayGenerator(holder), thresholds)
     by_id = {e["id"]: e for e in expected}
     diffs, new_lines = [], []
     for obj in tapes:
@@ -324,7 +327,7 @@ def replay(expect_path: Path | str, update: bool = False, config: Config | None 
         changed = {k: (want.get(k), got[k]) for k in COMPARED if want.get(k) != got[k]}
         if changed:
             diffs.append(Diff(obj["id"], obj["question"], changed))
-        new_lines.append({"id": obj["id"], "question": obj["question"], **got, "checks": _checks(answer)})
+        new_lines.append({"id": obj["id"], "question": obj["question"], **got, "decisions": _decisions(answer)})
     if update:
         _write_lines(expect_path, new_lines)
     return len(tapes), diffs

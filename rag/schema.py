@@ -252,7 +252,8 @@ class Decision:
     reason: str
     value: float | None = None
     threshold: float | None = None
-    figures: tuple[str, ...] = ()  # the figures it withheld, or the names it found missing or uncovered
+    figures: tuple[str, ...] = ()  # the figures it withheld, the names it found missing or uncovered, or how
+    #                                a sentence said what is asked when the judge was skipped (words, meaning)
 
     def to_json(self) -> dict:
         out = {"check": self.check, "action": self.action, "reason": self.reason}
@@ -290,18 +291,23 @@ class Answer:
     unsupported_numbers: list[str]
     timings_ms: dict[str, float] = field(default_factory=dict)
     index_version: str = ""
-    checks: dict = field(default_factory=dict)  # why it was refused early: missing years/places, judge score
-    wrong_report_numbers: list[str] = field(default_factory=list)
+    wrong_report_numbers: list[str] = field(default_factory=list)  # another report's, level's or scope's (withheld)
+    wrong_clause_numbers: list[str] = field(default_factory=list)  # taken from a clause about something else (withheld)
     evidence: Evidence | None = None  # shown first, before the model answers
     raw: str = ""  # what the model wrote, before the check (eval reports; not shown to people)
     decisions: list[Decision] = field(default_factory=list)  # every check that acted, in order, with its reason
     scope: tuple[str, ...] = ()  # the labels of the reports searched, when the question or a filter narrowed them
+    cached: bool = False  # answered from the answer cache (no model call)
 
     @property
     def why(self) -> str:
         """The reason for a refusal (the check that refused), or for withheld figures; "" if none."""
         acted = [d for d in self.decisions if d.action == ("refuse" if self.refused else "withhold")]
         return acted[0].reason if acted else ""
+
+    def decided(self, check: str) -> Decision | None:
+        """The first decision of a check (None: it did not act)."""
+        return next((d for d in self.decisions if d.check == check), None)
 
     def reasons(self) -> list[str]:
         """What people are told of the checks' decisions: why it was refused (unless its text says
@@ -322,10 +328,11 @@ class Answer:
             "citations": [{"n": c.n, **passage_json(c.passage), "score": round(c.score, 4)} for c in self.citations],
             "unsupported_numbers": self.unsupported_numbers,
             "wrong_report_numbers": self.wrong_report_numbers,
-            "checks": self.checks,
+            "wrong_clause_numbers": self.wrong_clause_numbers,
             "decisions": [d.to_json() for d in self.decisions],
             "scope": list(self.scope),
             "why": self.why,
+            "cached": self.cached,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "index_version": self.index_version,
             "retrieved": [{"rank": h.rank, **passage_json(h.passage), "score": round(h.score, 4)} for h in self.hits],

@@ -181,3 +181,19 @@ def out_of_scope_answer(scope: Scope, reports: dict[str, ReportInfo]) -> str:
                          f"不是{place}的")
     note = "".join(f"{n}。" for n in notes)
     return f"{REFUSAL}已收录的报告中没有{'、'.join(scope.uncovered)}的报告；{note}现有：{coverage(reports)}。"
+
+
+def report_names(reports: dict[str, ReportInfo] | None) -> list[str]:
+    """Every name the indexed reports go by, longest first (澄州市教育局 before 澄州市)."""
+    return sorted({a for info in (reports or {}).values() for a in aliases(info)}, key=len, reverse=True)
+
+
+MAX_TITLE_SHOWN = 30  # characters of a title that names a report in an answer
+
+
+def report_name(info: ReportInfo) -> str:
+    """How an answer names a report: 澄州市云溪区教育局2024年度报告, or by its title when whose it
+    is was not read (《2024年法治政府建设情况报告》): a figure always says where it is from."""
+    if not (info.body or info.place):
+        return f"《{info.title[:MAX_TITLE_SHOWN]}{'…' if len(info.title) > MAX_TITLE_SHOWN else ''}》"
+    return f"{info.body or info.place}{'、'.join(map(str, info.years))}{'年度' if info.years else ''}报告"

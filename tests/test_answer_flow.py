@@ -13,6 +13,7 @@ from fakes import FakeEmbedder, ScriptedGenerator
 
 import rag.pipeline  # noqa: F401  (imported before the patches below, or it would keep the patched names)
 from rag.answering import Answerer
+from rag.checks.thresholds import Thresholds
 from rag.config import Config
 from rag.errors import BadInput
 from rag.indexing import build_index
@@ -77,9 +78,22 @@ def two_reports(tmp_path_factory) -> Config:
     return _index(tmp_path_factory.mktemp("two"), JIA, YI)
 
 
-def answerer(cfg: Config, *replies: str, judge_score: float = 5.0, min_dense: float = 0.0, **settings):
+def answerer(cfg: Config, *replies: str, judge_score: float = 5.0, min_dense: float = 0.0,
+             thresholds: Thresholds | None = None, **settings):
     generator = ScriptedGenerator(replies, judge_score)
-    return Answerer(cfg.with_(**settings), Retriever(cfg.index_dir, EMBEDDER, min_dense=min_dense), generator), generator
+    return Answerer(cfg.with_(**settings), Retriever(cfg.index_dir, EMBEDDER, min_dense=min_dense), generator,
+                    thresholds), generator
+
+
+def judge_decision(ans):
+    """The judge's decision on an answer (None: the judge did not act)."""
+    return next((d for d in ans.decisions if d.check == "judge"), None)
+
+
+def skipped(ans) -> str:
+    """How a sentence said what was asked when the judge was skipped ('words', 'meaning'), else ''."""
+    d = judge_decision(ans)
+    return d.figures[0] if d is not None and d.action == "skip_judge" else ""
 
 
 def test_events_come_in_order_evidence_retrieved_tokens_answer(one_report):
@@ -98,36 +112,36 @@ def test_events_come_in_order_evidence_retrieved_tokens_answer(one_report):
     assert "156" in ans.citations[0].passage.text and ans.unsupported_numbers == []
     assert {"retrieve", "first_token", "total"} <= set(ans.timings_ms)
     # the evidence says it in the question's own words: the judge is not asked, the model answers once
-    assert ans.checks["judge_skipped"] == "words" and "judge" not in ans.timings_ms
+    assert skipped(ans) == "words" and "judge" not in ans.timings_ms
     assert gen.judged == [] and len(gen.streamed) == 1
     a, gen = answerer(one_report, reply)
     judged = a.answer(PARAPHRASE)  # in other words: the judge decides, then the model answers
-    assert "judge_skipped" not in judged.checks and "judge" in judged.timings_ms
+    assert not skipped(judged) and "judge" in judged.timings_ms
     assert len(gen.judged) == 1 and len(gen.streamed) == 1 and not judged.refused
 
 
-def test_a_sentence_close_in_meaning_in_half_the_words_skips_the_judge(one_report, monkeypatch):
+def test_a_sentence_close_in_meaning_in_half_the_words_skips_the_judge(one_report):
     # the fake embedder's cosine of this question and its sentence is 0.44; the real threshold is
     # calibrated for EmbeddingGemma (test_retrieval), so the logic is pinned at the fake's scale
     question = "区里聘请了多少位法治副校长参与学校纠纷调解？"  # 0.6 of its words in the sentence
-    monkeypatch.setattr("rag.answering.PLAINLY_MEANT", 0.4)
-    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。")
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", thresholds=Thresholds(plainly_meant=0.4))
     ans = a.answer(question)
-    assert ans.checks["judge_skipped"] == "meaning" and gen.judged == [] and not ans.refused
-    monkeypatch.setattr("rag.answering.PLAINLY_MEANT", 0.5)  # not close enough: the judge decides
-    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。")
-    assert "judge_skipped" not in a.answer(question).checks and len(gen.judged) == 1
-    monkeypatch.setattr("rag.answering.MEANT_SHARE", 0.7)  # close enough, in too few of its words
-    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。")
-    monkeypatch.setattr("rag.answering.PLAINLY_MEANT", 0.4)
-    assert "judge_skipped" not in a.answer(question).checks and len(gen.judged) == 1
+    assert skipped(ans) == "meaning" and gen.judged == [] and not ans.refused
+    assert judge_decision(ans).threshold == 0.4 and 0.4 <= judge_decision(ans).value < 0.5
+    # not close enough: the judge decides
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", thresholds=Thresholds(plainly_meant=0.5))
+    assert not skipped(a.answer(question)) and len(gen.judged) == 1
+    # close enough, in too few of its words
+    a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。",
+                      thresholds=Thresholds(plainly_meant=0.4, meant_share=0.7))
+    assert not skipped(a.answer(question)) and len(gen.judged) == 1
 
 
 @pytest.mark.parametrize("score,refused", [(0.5, True), (1.5, False)])
 def test_the_judge_threshold_refuses_below_and_answers_above(one_report, score, refused):
     a, gen = answerer(one_report, "全区共聘任156名法治副校长[1]。", judge_score=score, judge_min=1.0)
     ans = a.answer(PARAPHRASE)
-    assert ans.refused is refused and ans.checks["judge"] == score
+    assert ans.refused is refused and judge_decision(ans).value == score
     # a passage at the threshold settles it; below it, the next passage is judged too
     assert len(gen.judged) == (2 if refused else 1)
     if refused:
@@ -157,11 +171,11 @@ def test_the_judge_of_a_factual_question_reads_the_sentence_closest_to_it(one_re
 def test_a_count_the_report_states_in_the_questions_words_overrules_a_judges_no(one_report):
     a, gen = answerer(one_report, "全年办理行政复议案件7件[1]。", judge_score=-1.0)
     ans = a.answer("全年复议案件有多少件？")  # 4 of its 5 words: the judge is asked, and overruled
-    assert not ans.refused and "7件" in ans.text and ans.checks["judge_overruled"] and len(gen.streamed) == 1
+    assert not ans.refused and "7件" in ans.text and judge_decision(ans).action == "overrule" and len(gen.streamed) == 1
     # asked about something the sentence does not count in those words: the judge's no stands
     a, gen = answerer(one_report, "全年办理行政诉讼案件7件[1]。", judge_score=-1.0)
     ans = a.answer("甲溪区教育局全年发生了多少件行政诉讼案件？")
-    assert ans.refused and "judge_overruled" not in ans.checks and gen.streamed == []
+    assert ans.refused and judge_decision(ans).action == "refuse" and gen.streamed == []
 
 
 def test_a_shared_judge_asks_at_the_end_of_the_answer_prompt(one_report):
@@ -229,7 +243,7 @@ def test_a_question_naming_one_report_gets_only_its_passages_each_labelled(two_r
     a, gen = answerer(two_reports, "乙溪区共聘任131名法治副校长[1]。")
     yi = next(d for d, info in a.retriever.version.reports.items() if info.body == "乙溪区教育局")
     ans = a.answer("乙溪区学校里有多少个法律方面的副校长？")
-    assert ans.hits and {h.passage.doc_id for h in ans.hits} == {yi} and ans.checks["scope"] == ["乙溪区"]
+    assert ans.hits and {h.passage.doc_id for h in ans.hits} == {yi} and ans.scope == ("乙溪区教育局 · 2024年度",)
     blocks = _blocks(gen.streamed[0])
     assert blocks and all(b.split(" ", 1)[1].startswith("【乙溪区教育局 · 2024年度】") for b in blocks)
     assert "156" not in gen.streamed[0][-1]["content"]  # 甲溪区's figure never reaches the model
@@ -249,14 +263,14 @@ def test_a_repeated_question_is_answered_from_the_cache_until_the_index_changes(
     a, gen = answerer(cfg, "全区共聘任156名法治副校长[1]。", "全区共聘任156名法治副校长[1]。")
     first = a.answer(QUESTION)
     again = a.answer(" " + QUESTION)  # the same question, typed again
-    assert again.text == first.text and again.citations == first.citations and again.checks["cached"]
+    assert again.text == first.text and again.citations == first.citations and again.cached
     assert len(gen.streamed) == 1  # no second model call
     # a follow-up that resolves to another question is not a cache hit
-    assert not a.answer("那办理了多少件行政复议案件？", [{"question": QUESTION, "answer": first.text}]).checks.get("cached")
+    assert not a.answer("那办理了多少件行政复议案件？", [{"question": QUESTION, "answer": first.text}]).cached
     # a new index version invalidates it
     (cfg.source_dir / "0.txt").write_text(REPORT.format(**{**JIA, "vps": 157}), encoding="utf-8")
     build_index(cfg, EMBEDDER)
-    assert not a.answer(QUESTION).checks.get("cached")
+    assert not a.answer(QUESTION).cached
     # and it can be turned off
     off, gen_off = answerer(cfg, "甲[1]。", "乙[1]。", answer_cache=0)
     off.answer(QUESTION), off.answer(QUESTION)

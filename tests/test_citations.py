@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from rag.schema import Passage
-from rag.citations import check_answer, is_refusal, normalize_markers
+from rag.checks.answer import is_refusal
+from rag.checks.asked import Asked
+from rag.citations import check_answer, normalize_markers
 from rag.prompting import REFUSAL
 
 
@@ -97,24 +99,13 @@ def test_a_figure_under_another_bodys_name_or_outside_the_scope_is_never_shown()
 
 
 def test_a_districts_figure_is_never_stated_as_the_citys_or_the_provinces():
-    from rag.citations import misleveled
-    from rag.schema import Location, ReportInfo
+    from rag.schema import ReportInfo
 
     reports, passages = _two_districts()
     for level in ("全市", "全省"):
         checked = check_answer(f"{level}共聘任103名法治副校长[1]。", passages, [1.0, 1.0], "全市共聘任了多少名法治副校长？",
                                None, reports)
         assert checked.refused and checked.wrong_report_numbers == ["103"] and "103" not in checked.text
-    assert misleveled("全区共聘任103名法治副校长[1]。", passages[:1], reports) == []  # its own level
-    # a sentence naming no level counts at its report's level: a district's, not the city's
-    bare = Passage("c", "qh", "", "", "共聘任77名法治副校长。", 0, 11, (Location("qh", 0, 11),))
-    assert misleveled("全市共聘任77名法治副校长[1]。", [bare], reports) == ["77"]
-    # a city's report counts the city; a district report that says 全市 itself is quoted, not misread
-    city = {"hz": ReportInfo("杭州市教育局", "杭州市", "", (2024,))}
-    hz = Passage("h", "hz", "", "", "共聘任1237名法治副校长。", 0, 13, (Location("hz", 0, 13),))
-    says = Passage("s", "qh", "", "", "全市共聘任9999名法治副校长。", 0, 15, (Location("qh", 0, 15),))
-    assert misleveled("全市共聘任1237名法治副校长[1]。", [hz], city) == []
-    assert misleveled("全市共聘任9999名法治副校长[1]。", [says], reports) == []
     assert ReportInfo("杭州市上城区教育局", "上城区", "杭州市").level == "全区" and ReportInfo().level == ""
 
 
@@ -225,7 +216,7 @@ def test_a_count_of_something_else_does_not_answer_how_many():
 
 
 def test_a_figure_counted_at_another_level_is_not_the_answer():
-    from rag.citations import quote_evidence
+    from rag.checks.repairs import quote_evidence
     from rag.schema import Evidence
 
     # asked about the national contest; the report counts prizes of the provincial one
@@ -235,20 +226,20 @@ def test_a_figure_counted_at_another_level_is_not_the_answer():
     checked = check_answer("今年我区学生在全国演讲比赛中获特等奖2人、一等奖6人[1]。", [contest], [1.0], asked)
     assert checked.refused and set(checked.wrong_clause_numbers) == {"2", "6"}
     evidence = Evidence(contest, contest.text, 0, len(contest.text), 3.0)
-    assert quote_evidence(checked, evidence, [contest], [1.0], asked) is checked  # nor quoted as its answer
+    assert quote_evidence(checked, evidence, [contest], [1.0], Asked.of(asked)) is checked  # nor quoted as its answer
     # asked at the report's own level, the same figure is the answer
     right = check_answer("今年在全省比赛中获一等奖6人[1]。", [contest], [1.0], "今年在全省演讲比赛中获得了几个一等奖？")
     assert not right.refused and "6人" in right.text
 
 
 def test_a_withheld_figure_gives_way_to_the_reports_own_sentence():
-    from rag.citations import quote_evidence
+    from rag.checks.repairs import quote_evidence
     from rag.schema import Evidence
 
     question = "青少年模拟法庭比赛连续开展了几年？"
     withheld = check_answer("青少年模拟法庭比赛已连续开展9年[1]。", [SEVERAL_COUNTS], [1.0], question)
     evidence = Evidence(SEVERAL_COUNTS, SEVERAL_COUNTS.text, 0, len(SEVERAL_COUNTS.text), 3.0)
-    quoted = quote_evidence(withheld, evidence, [SEVERAL_COUNTS], [1.0], question)
+    quoted = quote_evidence(withheld, evidence, [SEVERAL_COUNTS], [1.0], Asked.of(question))
     # only the part that counts what was asked: 9 and 4 belong to the other activities
     assert not quoted.refused and quoted.text == "报告原文：连续11年开展青少年模拟法庭比赛[1]。"
     assert quoted.wrong_clause_numbers == ["9"] and [c.n for c in quoted.citations] == [1]
@@ -257,21 +248,21 @@ def test_a_withheld_figure_gives_way_to_the_reports_own_sentence():
     asked = "组织机关干部参加了几次法治培训？"
     refused = check_answer("组织机关干部参加法治培训9次[1]。", [other], [1.0], asked)
     assert refused.refused
-    assert quote_evidence(refused, Evidence(other, other.text, 0, len(other.text), 1.0), [other], [1.0], asked) is refused
+    assert quote_evidence(refused, Evidence(other, other.text, 0, len(other.text), 1.0), [other], [1.0], Asked.of(asked)) is refused
     # a model that only restated the question gets the sentence too
     reviews = _p("全年审查重大决策1件、行政规范性文件3件、行政机关合同127件。")
     asked = "审查了几件重大决策和几件行政规范性文件？"
     echo = check_answer("审查了几件重大决策和几件行政规范性文件[1]。", [reviews], [1.0], asked)
     assert echo.refused and echo.echoed
-    found = quote_evidence(echo, Evidence(reviews, reviews.text, 0, len(reviews.text), 2.0), [reviews], [1.0], asked)
+    found = quote_evidence(echo, Evidence(reviews, reviews.text, 0, len(reviews.text), 2.0), [reviews], [1.0], Asked.of(asked))
     assert not found.refused and "重大决策1件、行政规范性文件3件" in found.text
     # nor is a model refusal or an answer that was shown: only withheld figures are replaced
     assert quote_evidence(check_answer(REFUSAL, [SEVERAL_COUNTS], [1.0], question), evidence, [SEVERAL_COUNTS],
-                          [1.0], question).text == REFUSAL
+                          [1.0], Asked.of(question)).text == REFUSAL
 
 
 def test_a_count_of_something_else_gives_way_to_the_sentence_that_counts_what_was_asked():
-    from rag.citations import quote_evidence
+    from rag.checks.repairs import quote_evidence
     from rag.schema import Evidence
 
     reviews = _p("全年审查重大决策1件、行政规范性文件5件、行政机关合同88件。")
@@ -280,12 +271,12 @@ def test_a_count_of_something_else_gives_way_to_the_sentence_that_counts_what_wa
     checked = check_answer("区教育局审查了6120名拟聘用教职工准入[2]。", [reviews, checks], [1.0, 0.9], question)
     assert not checked.refused  # every figure is its cited passage's: the number check alone lets it through
     evidence = Evidence(reviews, reviews.text, 0, len(reviews.text), 3.0)
-    quoted = quote_evidence(checked, evidence, [reviews, checks], [1.0, 0.9], question)
+    quoted = quote_evidence(checked, evidence, [reviews, checks], [1.0, 0.9], Asked.of(question))
     assert "行政规范性文件5件" in quoted.text and quoted.text.startswith("报告原文：") and "6120" not in quoted.text
     assert quoted.wrong_clause_numbers == ["6120"] and [c.n for c in quoted.citations] == [1]
     # an answer with a figure of what is asked stays the model's
     right = check_answer("审查行政规范性文件5件[1]。", [reviews, checks], [1.0, 0.9], question)
-    assert quote_evidence(right, evidence, [reviews, checks], [1.0, 0.9], question) is right
+    assert quote_evidence(right, evidence, [reviews, checks], [1.0, 0.9], Asked.of(question)) is right
 
 
 def test_a_marker_on_a_passage_that_holds_the_figure_elsewhere_is_repointed():
@@ -296,21 +287,8 @@ def test_a_marker_on_a_passage_that_holds_the_figure_elsewhere_is_repointed():
     assert [c.passage for c in checked.citations] == [reviews]
 
 
-def test_a_body_named_with_the_cited_districts_region_is_still_another_body():
-    """澄州市教育局 contains 澄州市, the region of the cited 云溪区 report: it is still another body."""
-    from rag.citations import misattributed
-    from rag.schema import ReportInfo
-
-    reports = {"yx": ReportInfo("澄州市云溪区人民政府", "云溪区", "澄州市", (2024,)),
-               "cz": ReportInfo("澄州市教育局", "澄州市", "", (2024,))}
-    yunxi = Passage("p", "yx", "", "", "加强行政规范性文件备案监督,审查备案部门和街道规范性文件44件。", 0, 30, ())
-    assert misattributed("澄州市教育局2024年度审查规范性文件44件[1]。", [yunxi], reports) == ["2024", "44"]
-    assert misattributed("澄州市云溪区人民政府审查规范性文件44件[1]。", [yunxi], reports) == []
-    assert misattributed("云溪区审查规范性文件44件[1]。", [yunxi], reports) == []
-
-
 def test_a_follow_up_naming_only_the_thing_counted_is_still_checked():
-    from rag.citations import quote_evidence
+    from rag.checks.repairs import quote_evidence
     from rag.schema import Evidence
 
     # "它一共设了多少项指标？": one word says what is asked; the model took the next clause's 项
@@ -320,7 +298,7 @@ def test_a_follow_up_naming_only_the_thing_counted_is_still_checked():
     checked = check_answer("校外培训专项治理重点聚焦3个方面14项问题[1]。", [platform], [1.0], question)
     assert checked.refused and "14" in checked.wrong_clause_numbers
     evidence = Evidence(platform, platform.text, 0, len(platform.text), 2.0)
-    quoted = quote_evidence(checked, evidence, [platform], [1.0], question)
+    quoted = quote_evidence(checked, evidence, [platform], [1.0], Asked.of(question))
     assert not quoted.refused and "21项指标" in quoted.text and "14项" not in quoted.text
     assert not check_answer("平台创设了21项指标[1]。", [platform], [1.0], question).refused
 
@@ -352,7 +330,7 @@ def test_a_count_is_not_a_rank():
 
 
 def test_a_yes_no_question_affirmed_by_restating_it_gets_the_reports_sentence():
-    from rag.citations import quote_evidence
+    from rag.checks.repairs import quote_evidence
     from rag.schema import Evidence
 
     fields = _p("全区共设立210个托管服务点;连续八年向社会开放学校体育场地(场馆),方便群众就近健身。")
@@ -360,7 +338,7 @@ def test_a_yes_no_question_affirmed_by_restating_it_gets_the_reports_sentence():
     question = "晚上想去附近学校操场散步，学校开放吗？"
     echo = check_answer("学校开放[1]。", [fields], [1.0], question)
     assert echo.refused and echo.affirmed == "学校开放。"  # "yes", in the question's words only
-    quoted = quote_evidence(echo, evidence, [fields], [1.0], question)
+    quoted = quote_evidence(echo, evidence, [fields], [1.0], Asked.of(question))
     assert not quoted.refused and quoted.text == "报告原文：连续八年向社会开放学校体育场地(场馆),方便群众就近健身[1]。"
     # a negated restatement is a refusal in other words, and a restatement of another kind of
     # question says nothing: neither is quoted
@@ -370,13 +348,13 @@ def test_a_yes_no_question_affirmed_by_restating_it_gets_the_reports_sentence():
     # nor is a sentence that does not carry what the model affirmed
     night = "晚上学校图书馆对外开放吗？"
     library = check_answer("晚上学校图书馆对外开放[1]。", [fields], [1.0], night)
-    assert library.affirmed and quote_evidence(library, evidence, [fields], [1.0], night) is library
+    assert library.affirmed and quote_evidence(library, evidence, [fields], [1.0], Asked.of(night)) is library
 
 
 def test_a_bare_yes_gets_the_sentence_when_it_carries_half_of_what_is_asked():
     """"是[1]" to "…是否建立了…制度？" names nothing it affirms: the report's sentence is shown if it
     carries half of the question's words, as for any quote (it was refused)."""
-    from rag.citations import quote_evidence
+    from rag.checks.repairs import quote_evidence
     from rag.schema import Evidence
 
     rule = _p("建立健全中小学、幼儿园教职工违法犯罪信息定期查询制度,完成7386名拟聘用教职工准入查询工作。")
@@ -385,11 +363,11 @@ def test_a_bare_yes_gets_the_sentence_when_it_carries_half_of_what_is_asked():
     question = "市教育局是否建立了教职工违法犯罪信息定期查询制度？"
     yes = check_answer("是[1]。", [rule], [1.0], question)
     assert yes.refused and yes.affirmed == "是。"
-    quoted = quote_evidence(yes, evidence, [rule], [1.0], question)
+    quoted = quote_evidence(yes, evidence, [rule], [1.0], Asked.of(question))
     assert not quoted.refused and quoted.text.startswith("报告原文：建立健全中小学、幼儿园教职工违法犯罪信息定期查询制度")
     # a sentence about something else is not quoted for a bare yes
     other = "市教育局是否建立了校外培训机构黑名单制度？"
-    assert quote_evidence(check_answer("是[1]。", [rule], [1.0], other), evidence, [rule], [1.0], other).refused
+    assert quote_evidence(check_answer("是[1]。", [rule], [1.0], other), evidence, [rule], [1.0], Asked.of(other)).refused
 
 
 def test_a_withheld_clause_takes_its_own_marker_with_it():
@@ -404,29 +382,3 @@ def test_a_withheld_clause_takes_its_own_marker_with_it():
     # markers that sat only at the sentence's end still stand for what is left
     end = check_answer("全区共聘任131名法治副校长，开展法治讲座999场[1]。", passages[:1], [1.0], "全区共聘任了多少名法治副校长？")
     assert end.text == "全区共聘任131名法治副校长[1]。" and end.unsupported_numbers == ["999"]
-
-
-def test_each_clause_check_on_its_own():
-    from rag.citations import CLAUSE_CHECKS, Clause
-    from rag.schema import Location, ReportInfo
-
-    reports, passages = _two_districts()  # yx: 103, qh: 89 (全区共聘任…名法治副校长)
-    checks = dict(CLAUSE_CHECKS)
-    assert list(checks) == ["wrong_clause", "unsupported", "other_report", "level", "outside_scope"]
-
-    def clause(sentence, cited, scope=None):
-        return Clause(sentence, cited, passages, [], "全区共聘任了多少名法治副校长？", sentence, passages, reports, scope)
-
-    assert checks["unsupported"](clause("全区共聘任999名法治副校长[1]。", passages[:1])) == ["999"]
-    assert checks["unsupported"](clause("全区共聘任103名法治副校长[1]。", passages[:1])) == []
-    assert checks["other_report"](clause("青禾区共聘任103名法治副校长[1]。", passages[:1])) == ["103"]
-    assert checks["other_report"](clause("云溪区共聘任103名法治副校长[1]。", passages[:1])) == []
-    assert checks["level"](clause("全市共聘任103名法治副校长[1]。", passages[:1])) == ["103"]
-    assert checks["level"](clause("全区共聘任103名法治副校长[1]。", passages[:1])) == []
-    assert checks["outside_scope"](clause("共聘任89名法治副校长[1]。", passages[1:], frozenset({"yx"}))) == ["89"]
-    assert checks["outside_scope"](clause("共聘任89名法治副校长[1]。", passages[1:], frozenset({"qh"}))) == []
-    other = Passage("o", "yx", "", "", "全年组织领导班子集体学法9次，开展专题研讨5次。", 0, 24, (Location("yx", 0, 24),))
-    # what the clause adds (机关干部集中学法) is not what the passage's 9 counts (领导班子集体学法)
-    assert checks["wrong_clause"](Clause("组织机关干部集中学法9次[1]。", [other], [other], [], "",
-                                         "组织机关干部集中学法9次[1]。", [other], reports, None)) == ["9"]
-    assert checks["wrong_clause"](clause("全区共聘任103名法治副校长[1]。", passages[:1])) == []

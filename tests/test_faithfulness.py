@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import passage_figures
+from rag.checks.clauses import passage_figures
 from rag.config import Config
 from rag.textnorm import figures
 

@@ -36,7 +36,8 @@ def test_the_checks_show_what_was_recorded(path):
 def test_the_replay_sees_a_changed_threshold():
     """Not vacuous: a judge threshold no score reaches refuses every judged answer."""
     _, tapes, expected = read_golden(GOLDEN / "qa.jsonl")
-    judged = {e["id"] for e in expected if "judge" in e["checks"] and not e["refused"]}
+    judged = {e["id"] for e in expected if not e["refused"]
+              and any(d["check"] == "judge" and d["action"] in ("pass", "overrule") for d in e["decisions"])}
     n, diffs = replay(GOLDEN / "qa.jsonl", config=Config(profile="default", judge_min=99.0))
     refused_now = {d.id for d in diffs if d.fields.get("refused") == (False, True)}
     assert judged and refused_now and refused_now <= judged

@@ -294,7 +294,7 @@ def _shelf_answerer(root: Path, *reports: Path):
 def _figure_sentences_name_their_report(answer, reports) -> None:
     """Every sentence stating a figure names the report it cites: its body, or its title when whose
     it is was not read."""
-    from rag.citations import report_name
+    from rag.scoping import report_name
     from rag.textnorm import MARKER, figures, normalize, sentences
 
     by_n = {c.n: c for c in answer.citations}
@@ -313,7 +313,7 @@ def test_a_report_whose_author_was_not_read_never_answers_for_a_named_body(tmp_p
     answerer = _shelf_answerer(tmp_path, SHELF / "untitled_district.txt", SHELF / "xihu_jyj_2024.txt")
     assert sorted(info.body for info in answerer.retriever.version.reports.values()) == ["", "西湖区教育局"]
     answer = answerer.answer("上城区教育局聘任了多少名法治副校长？")
-    assert answer.refused and answer.checks["out_of_scope"] == ["上城区教育局"], answer.checks
+    assert answer.refused and answer.decided("scope").figures == ("上城区教育局",), answer.decisions
     assert "77" not in answer.text and "64" not in answer.text
 
 
@@ -328,7 +328,7 @@ def test_on_a_shelf_of_city_and_districts_no_figure_is_unattributed_or_a_distric
     seed = next((PROJECT_ROOT / "seeds").glob("*.txt"))
     answerer = _shelf_answerer(tmp_path, seed, SHELF / "xihu_jyj_2024.txt", SHELF / "gongshu_jyj_2024.txt")
     answer = answerer.answer(QUESTION)
-    assert not answer.refused, answer.checks
+    assert not answer.refused, answer.decisions
     for sentence in sentences(answer.text):
         if "全市" in sentence:
             assert not {"77", "58"} & set(figures(sentence)), answer.text

@@ -81,4 +81,4 @@ def test_a_district_bureau_without_a_report_gets_no_city_figure(default_config, 
 
     answer = load_answerer(default_config).answer(question)
     assert answer.refused and "1237" not in answer.text
-    assert answer.checks["out_of_scope"] == [body] and body in answer.text
+    assert answer.decided("scope").figures == (body,) and body in answer.text

@@ -99,7 +99,7 @@ def _owner_named_in_every_figure_sentence(answer) -> None:
 @pytest.mark.parametrize("district, figure, other", [("云溪区", "103", "89"), ("青禾区", "89", "103")])
 def test_each_district_is_answered_from_its_own_report(answerer, district, figure, other):
     answer = answerer.answer(f"{district}2024年共聘任了多少名法治副校长？")
-    assert not answer.refused, answer.checks
+    assert not answer.refused, answer.decisions
     assert figure in figures(answer.text) and other not in figures(answer.text), answer.text
     assert answer.citations and all(district in c.passage.scope for c in answer.citations)
     assert all(district in h.passage.scope for h in answer.hits)  # retrieval never offered the other district
@@ -109,7 +109,7 @@ def test_each_district_is_answered_from_its_own_report(answerer, district, figur
 @pytest.mark.slow
 def test_a_body_without_a_report_is_refused_with_what_the_index_covers(answerer):
     answer = answerer.answer("白沙县教育局2024年共聘任了多少名法治副校长？")
-    assert answer.refused and not answer.citations and answer.checks["out_of_scope"] == ["白沙县教育局"]
+    assert answer.refused and not answer.citations and answer.decided("scope").figures == ("白沙县教育局",)
     assert "白沙县" in answer.text and "澄州市云溪区教育局（2024年度）" in answer.text
     assert "澄州市青禾区教育局（2024年度）" in answer.text
     assert not figures(answer.text.split("现有")[0])  # no figure offered for 白沙县
@@ -118,7 +118,7 @@ def test_a_body_without_a_report_is_refused_with_what_the_index_covers(answerer)
 @pytest.mark.slow
 def test_an_unscoped_question_names_the_report_of_every_figure(answerer):
     answer = answerer.answer("共聘任了多少名法治副校长？")
-    assert not answer.refused, answer.checks
+    assert not answer.refused, answer.decisions
     stated = set(figures(answer.text))
     assert {"103", "89"} <= stated, answer.text  # both districts answer, each named
     assert not stated - {"103", "89", "84", "71", "2024"}, answer.text  # nothing but the two reports' figures

@@ -75,9 +75,9 @@ ENGLISH = [
 
 
 def test_a_sentence_that_answers_is_closer_in_meaning_than_a_near_miss(default_config):
-    """The judge is skipped for a sentence PLAINLY_MEANT close to the question (rag.answering): the
+    """The judge is skipped for a sentence plainly_meant close to the question (checks/judge.py): the
     sentence that answers reaches it, one on the same topic that does not answer stays below."""
-    from rag.answering import PLAINLY_MEANT
+    from rag.checks.thresholds import DEFAULT
     from rag.evidence import best_evidence, similarity
 
     retriever = _retriever(default_config)
@@ -89,7 +89,7 @@ def test_a_sentence_that_answers_is_closer_in_meaning_than_a_near_miss(default_c
     ]:
         evidence = best_evidence(retriever.search(question, 4).hits, question)
         assert needle in evidence.text, (question, evidence.text)
-        assert (similarity(evidence, question, retriever.embedder) >= PLAINLY_MEANT) == answers, question
+        assert (similarity(evidence, question, retriever.embedder) >= DEFAULT.plainly_meant) == answers, question
 
 
 @pytest.mark.slow

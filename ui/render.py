@@ -55,7 +55,7 @@ def answer_html(answer: Answer, turn: int) -> str:
     if answer.standalone_question != answer.question:
         body += f'<div class="rewritten">按“{esc(answer.standalone_question)}”检索</div>'
     t = answer.timings_ms
-    if answer.checks.get("cached"):
+    if answer.cached:
         body += f'<div class="meta cached">同一问题的已有回答（缓存）· 总计 {t.get("total", 0) / 1000:.1f} s</div>'
     else:
         body += (f'<div class="meta">检索 {t.get("retrieve", 0):.0f} ms · 首字 {t.get("first_token", 0) / 1000:.1f} s · '

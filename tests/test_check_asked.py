@@ -1,0 +1,40 @@
+"""The one analysis of a question every check reads (rag/checks/asked.py)."""
+from __future__ import annotations
+
+from rag.checks.asked import Asked, specific, subject_of, words
+
+
+def test_a_how_many_question_says_what_it_counts_and_what_it_asks_about():
+    asked = Asked.of("杭州市教育局2024年新增了多少个学位？", ("杭州市教育局", "杭州市"))
+    assert (asked.kind, asked.counter, asked.noun, asked.how_many) == ("how_many", "个", "学位", True)
+    # names, years and asking words are whose and when, not what is asked
+    assert "学位" in asked.subject and not any("杭州" in w or "20" in w or "多少" in w for w in asked.subject)
+    assert asked.carried("全市新增学位10.09万个") >= {"学位", "新增"} and asked.share("天气晴朗") == 0.0
+
+
+def test_the_kinds_of_question():
+    assert Asked.of("市教育局是否建立了查询制度？").kind == "yes_no" and Asked.of("学校开放吗？").yes_no
+    assert Asked.of("开展了哪些普法活动？").kind == "list"
+    assert Asked.of("2025年计划开展什么活动？").kind == "plan"
+    assert Asked.of("哪个部门牵头？").kind == "who_when"
+    assert Asked.of("法治副校长的职责").kind == "other"
+    # 总数是多少 asks how many without naming a counter
+    total = Asked.of("在校学生总数是多少？")
+    assert total.how_many and total.counter == "" and total.kind == "how_many"
+
+
+def test_the_level_asked_at():
+    assert Asked.of("今年在全国比赛中获得了几个一等奖？").levels == {"全国"}
+    assert Asked.of("共聘任了多少名法治副校长？").levels == frozenset()
+
+
+def test_a_subject_is_specific_with_two_words_or_the_thing_counted():
+    assert specific(subject_of("聘任法治副校长"), "")
+    assert Asked.of("它一共设了多少项指标？").specific  # one word, the very thing counted
+    assert not Asked.of("它一共有多少？").specific
+    assert not specific(frozenset({"指标"}), "")
+
+
+def test_words_leave_out_names_years_and_whose_report():
+    said = words("据杭州市教育局2024年度报告，共聘任1237名", ("杭州市教育局",))
+    assert "聘任" in said and not any("杭州" in w or "报告" in w for w in said)
