@@ -18,7 +18,8 @@ from .embedding import Embedder
 from .prompting import sentence_scorer
 from .schema import Evidence, Hit
 from .reportmeta import YEAR
-from .textnorm import figures, sentences
+from .keyword import tokenize
+from .textnorm import asked_counter, bigrams, counted, counter_bigrams, figures, normalize, sentences
 
 RANK_PENALTY = 0.25
 MIN_SENTENCE = 6
@@ -44,18 +45,46 @@ def _sentences(hit: Hit) -> Iterator[tuple[str, int, int]]:
             yield text, p.start + start + lead, p.start + start + lead + len(text)
 
 
+def evidence_scorer(question: str):
+    """`sentence_scorer` (which also picks the model's context) less the question's counter bigrams
+    ("所学" of 多少所学校): the counter already earns its COUNT_BONUS where a figure of it stands, and as
+    a bigram it would count again only where the report puts the noun after the figure ("22所学校"),
+    never before it ("幼儿园96所"), outweighing the question's verb (新建)."""
+    score, counter_grams = sentence_scorer(question), counter_bigrams(question)
+    if not counter_grams:
+        return score
+    return lambda s: score(s) - 0.5 * len(counter_grams & bigrams(s))
+
+
+def _counting_clause(question: str):
+    """Of a how-many question: the most of its keyword characters a clause stating a figure of its
+    counter carries (the count bonus is the sentence's, whichever of its figures earned it:
+    "…行政复议申请5件…" and "…行政诉讼案件6件…" score alike for 几件行政诉讼案件); 0 for others."""
+    counter, tokens = asked_counter(question), set(tokenize(question))
+    if not counter:
+        return lambda text: 0
+
+    def carried(text: str) -> int:
+        return max((sum(len(t) for t in tokens if t in normalize(clause).lower()) for clause in _CLAUSE.split(text)
+                    if any(c == counter for _, c in counted(clause))), default=0)
+    return carried
+
+
 def best_evidence(hits: list[Hit], question: str) -> Evidence | None:
-    """The best-scoring sentence of the hits (None when no sentence shares anything with the question)."""
-    score = sentence_scorer(question)
+    """The best-scoring sentence of the hits (None when no sentence shares anything with the
+    question); of equal scores, the one whose counting clause carries most of the question, then the first."""
+    score, tie = evidence_scorer(question), _counting_clause(question)
     best: Evidence | None = None
+    best_key: tuple[float, int] | None = None
     for hit in hits:
         for text, start, end in _sentences(hit):
             s = score(text)
             if s <= 0:
                 continue
             s -= RANK_PENALTY * (hit.rank - 1)
-            if best is None or s > best.score:
-                best = Evidence(hit.passage, text, start, end, s)
+            key = (s, tie(text))
+            if best_key is None or key > best_key:
+                best, best_key = Evidence(hit.passage, text, start, end, s), key
     return best
 
 

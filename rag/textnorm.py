@@ -91,6 +91,17 @@ def asked_counter(question: str) -> str:
     return m.group(1) if m else ""
 
 
+def counter_bigrams(question: str) -> set[str]:
+    """A how-many question's bigrams that hold its counter ("少所", "所学" of 多少所学校), punctuation
+    left out; empty for other questions."""
+    text = re.sub(r"\W", "", normalize(question))
+    m = _HOW_MANY.search(text)
+    if not m:
+        return set()
+    i = m.start(1)
+    return {g for g in (text[i - 1:i + 1], text[i:i + 2]) if len(g) == 2}
+
+
 def counted(text: str) -> list[tuple[str, str]]:
     """`figures` with what each counts: the counter word after it (名, 所, 件, 次, or % for a
     share; '' if none), so that 9次 and 9名 are told apart."""

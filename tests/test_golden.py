@@ -27,6 +27,14 @@ def test_every_eval_set_has_a_golden_recording():
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.stem)
+def test_every_refusal_on_record_says_which_check_refused_and_why(path):
+    _, _, expected = read_golden(path)
+    refused = [e for e in expected if e["refused"]]
+    assert refused and all(any(d["action"] == "refuse" and d["reason"].startswith("未作答") for d in e["decisions"])
+                           for e in refused), [e["id"] for e in refused]
+
+
+@pytest.mark.parametrize("path", SETS, ids=lambda p: p.stem)
 def test_the_checks_show_what_was_recorded(path):
     n, diffs = replay(path)
     assert n > 0
