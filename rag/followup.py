@@ -23,11 +23,12 @@ from typing import Callable, Sequence
 from .keyword import counted_phrase, pos_tags
 from .reportmeta import ORG, YEAR
 from .schema import Question
+from .textnorm import DEMONSTRATIVE
 
 Named = Callable[[str], Sequence[str]]  # the bodies, places and years a text names (Scope.named)
 
 _DISCOURSE = re.compile(r"^(?:那么|那)(?![个些里样])[，,、\s]*")
-_REFERS = re.compile(r"它们|它|其中|其|这些|这个|这项|这类|该|上述|他们|她们|那个|那些|前者|后者|此项|此类")
+_REFERS = re.compile(rf"{DEMONSTRATIVE}|其")
 _ELLIPSIS = re.compile(r"(?:的情况|的呢|呢|又如何|又怎样|怎么样)[？?！!。\s]*$")
 _ORG_END = re.compile(rf"(?:{ORG})$")
 _NOUN_FLAGS = ("n", "nz", "nt", "nr", "nrt", "vn", "j", "l")

@@ -5,12 +5,14 @@ returns these plain dataclasses, so no step imports another just for its types.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .textnorm import PATH_SEP
 
 
 LEVEL_SUFFIXES = "国省市州区县旗"  # 全国 … 全旗: the areas a report's figures are counted over
+LEVEL_WORD = re.compile(rf"全[{LEVEL_SUFFIXES}]")  # 全市, 全区: the whole area a figure is counted over
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,11 @@ import re
 
 from .gazetteer import gazetteer
 from .reportmeta import BODY, ORG, PLACE_END, YEAR, place_tail, unquoted
-from .schema import LEVEL_SUFFIXES, ReportInfo, Scope
+from .schema import LEVEL_WORD, ReportInfo, Scope
 from .textnorm import normalize
 
 _ORG_AFTER = re.compile(ORG)
 _LEVEL_ORG = re.compile(r"(市|区|县)(教育局|人民政府|政府|司法局)")
-_LEVEL_WORD = re.compile(rf"全[{LEVEL_SUFFIXES}]")  # 全市, 全区: the whole area a report counts
 
 
 def _stem(place: str) -> str:
@@ -119,7 +118,7 @@ def scope_question(question: str, reports: dict[str, ReportInfo], mentioned=None
         matching = {d for d, info in reports.items() if info.place.endswith(level) and _same_org(org, info.body)}
         if matching:
             docs, named = matching, named + [m.group()]
-    if docs is None and (m := _LEVEL_WORD.search(q)):
+    if docs is None and (m := LEVEL_WORD.search(q)):
         # "全市共聘任了多少名…", no body named: the reports counting that whole area (a city's, not its
         # districts'), when the shelf holds others; one that excludes nothing is no scope
         matching = {d for d, info in reports.items() if info.level == m.group()}

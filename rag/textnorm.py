@@ -30,6 +30,8 @@ SENTENCE_END = re.compile(r"[。！？；;!?\n]+[”’」』)）\"']*")
 SENTENCE = re.compile(r"[^。！？；;!?\n]*[。！？；;!?\n]+[”’」』)）\"']*|[^。！？；;!?\n]+")
 # A citation marker as the product writes it: [n].
 MARKER = re.compile(r"\[(\d{1,2})\]")
+# a clause: up to a comma, semicolon or sentence end (not a thousands separator: 1,237), with its markers
+CLAUSE = re.compile(r"(?:[^，,；;。！？!?\n]|,(?=\d{3}))+[，,；;。！？!?\n]*(?:\[\d{1,2}\])*")
 
 
 def sentences(text: str) -> list[str]:
@@ -82,12 +84,15 @@ def figures(text: str) -> list[str]:
     return [figure for figure, _ in counted(text)]
 
 
-_HOW_MANY = re.compile(r"(?:多少|(?<!哪)几)\s*([\u4e00-\u9fff%])")
+# words that point back at something named before (这份名单, 其中): a follow-up's, never what is asked
+DEMONSTRATIVE = "其中|它们|它|这些|这个|这份|这项|这类|这批|此项|此类|上述|他们|她们|那些|那个|该|前者|后者"
+HOW_MANY = re.compile(r"多少|(?<!哪)几")  # 哪几 lists
+_HOW_MANY_COUNTER = re.compile(rf"(?:{HOW_MANY.pattern})\s*([\u4e00-\u9fff%])")
 
 
 def asked_counter(question: str) -> str:
     """What a how-many question counts (多少所 → 所, 几次 → 次); '' for other questions (哪几项 lists)."""
-    m = _HOW_MANY.search(question)
+    m = _HOW_MANY_COUNTER.search(question)
     return m.group(1) if m else ""
 
 
@@ -95,7 +100,7 @@ def counter_bigrams(question: str) -> set[str]:
     """A how-many question's bigrams that hold its counter ("少所", "所学" of 多少所学校), punctuation
     left out; empty for other questions."""
     text = re.sub(r"\W", "", normalize(question))
-    m = _HOW_MANY.search(text)
+    m = _HOW_MANY_COUNTER.search(text)
     if not m:
         return set()
     i = m.start(1)

@@ -38,3 +38,14 @@ def test_a_subject_is_specific_with_two_words_or_the_thing_counted():
 def test_words_leave_out_names_years_and_whose_report():
     said = words("据杭州市教育局2024年度报告，共聘任1237名", ("杭州市教育局",))
     assert "聘任" in said and not any("杭州" in w or "报告" in w for w in said)
+
+
+def test_a_body_referred_to_by_its_kind_is_whose_not_what():
+    assert subject_of("市司法局审查了几件？") == {"审查"}
+    assert subject_of("区教育体育局聘任了多少名？") == {"聘任"}
+    # a committee is often what is asked about
+    assert {"委员", "会议"} <= subject_of("依法治区委员会召开了几次会议？")
+
+
+def test_a_demonstrative_is_never_what_is_asked():
+    assert subject_of("这份名单总共收录了多少个案例？") == subject_of("名单总共收录了多少个案例？")

@@ -3,7 +3,7 @@ sentence of the answer may not be shown, read with the passages it cites."""
 from __future__ import annotations
 
 from rag.checks.asked import Asked
-from rag.checks.clauses import CLAUSE_CHECKS, Clause, misleveled, other_report, outside_scope, unsupported
+from rag.checks.clauses import CLAUSE_CHECKS, Clause, misleveled, other_report, outside_scope, unstated_level, unsupported
 from rag.schema import Location, Passage, ReportInfo
 from rag.scoping import report_names
 
@@ -21,7 +21,8 @@ def clause(sentence: str, cited: list[Passage], scope=None, reports=REPORTS, pas
 
 def test_the_clause_checks_run_in_their_order():
     assert [name for name, _ in CLAUSE_CHECKS] == ["unsaid", "wrong_level", "false_rank", "off_subject", "outranked",
-                                                   "unsupported", "other_report", "level", "outside_scope"]
+                                                   "unsupported", "other_report", "level", "unstated_level",
+                                                   "outside_scope"]
 
 
 def test_unsupported():
@@ -54,6 +55,21 @@ def test_level():
     says = Passage("s", "qh", "", "", "全市共聘任9999名法治副校长。", 0, 15, (Location("qh", 0, 15),))
     assert misleveled(clause("全市共聘任1237名法治副校长[1]。", [hz], None, city, [hz])) == []
     assert misleveled(clause("全市共聘任9999名法治副校长[1]。", [says], passages=[says])) == []
+
+
+def test_unstated_level():
+    """A district's report quoting the city's total as its sentence's subject: stated with no level
+    word, under the district report's name, it would read as the district's own."""
+    text = "全市共聘任9999名法治副校长。全区49所中小学实现法治副校长全覆盖，共聘任58名法治副校长。"
+    district = Passage("g", "qh", "", "", text, 0, len(text), (Location("qh", 0, len(text)),))
+    assert unstated_level(clause("共聘任9999名法治副校长[1]。", [district], passages=[district])) == ["9999"]
+    assert unstated_level(clause("全市共聘任9999名法治副校长[1]。", [district], passages=[district])) == []  # said
+    assert unstated_level(clause("共聘任58名法治副校长[1]。", [district], passages=[district])) == []  # its own
+    # a level naming a contest, not the area counted, is no wider count: the city's own students
+    city = {"hz": ReportInfo("杭州市教育局", "杭州市", "", (2024,))}
+    text = "今年在全省比赛中获特等奖2人、一等奖6人。"
+    contest = Passage("c", "hz", "", "", text, 0, len(text), (Location("hz", 0, len(text)),))
+    assert unstated_level(clause("获一等奖6人[1]。", [contest], None, city, [contest])) == []
 
 
 def test_outside_scope():

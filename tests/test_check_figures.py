@@ -55,3 +55,17 @@ def test_outranked():
     # a sentence listing several counts of what is asked has no rival among them
     listing = "开展专题研讨9次、5次[1]。"
     assert not outranked(*figure(STUDY, "开展了几次专题研讨？", listing, "9"))
+
+
+def test_outranked_by_a_clause_naming_the_thing_counted():
+    """A list of counts ("审查重大决策9件、规范性文件14件、行政机关合同236件"): asked about 行政机关合同, 9件
+    sits in a stretch carrying fewer of the question's words and not naming the thing counted, while
+    236件's names it: 9 is the neighbouring item's count. A figure whose own stretch names the thing
+    (or carries as many words) keeps its place."""
+    reviews = "全年审查区政府重大行政决策9件、行政规范性文件14件、行政机关合同236件,合法性审查率100%。"
+    question = "一年审查了多少件行政机关合同？"
+    assert outranked(*figure(reviews, question, "审查行政机关合同9件[1]。", "9"))
+    assert not outranked(*figure(reviews, question, "审查行政机关合同236件[1]。", "236"))
+    # "新建了多少所学校": 96所 counts 中小学、幼儿园, in as many of the question's words as 22所学校
+    schools = "今年全市新建成中小学、幼儿园96所,新增学位10.09万个;22所学校被评为清廉学校建设示范校。"
+    assert not outranked(*figure(schools, "新建了多少所学校？", "新建中小学、幼儿园96所[1]。", "96"))

@@ -9,23 +9,21 @@ import re
 from dataclasses import dataclass
 
 from ..keyword import counted_phrase
-from ..schema import LEVEL_SUFFIXES
-from ..textnorm import HAN, asked_counter, bigrams, cn_digits
+from ..reportmeta import ORG
+from ..schema import LEVEL_WORD
+from ..textnorm import DEMONSTRATIVE, HAN, HOW_MANY, asked_counter, bigrams, cn_digits
 
 _SOURCE = re.compile(r"据(?:《[^》]{0,40}》|[^，,。；;]{0,40}?报告)[，,]?")  # "据…报告，": whose figure, not what it counts
 _YEARS = re.compile(r"(?:19|20)\d{2}\s*年?度?")
 _ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条起位余多]?|哪几|哪些|哪个|哪|什么|是否|怎么样|怎样|如何|一共|共计|总共|有没有|请问|吗|呢"
-                     r"|其中|它们|它|这些|这个|这份|这项|这类|这批|此项|此类|上述|他们|她们|那些|那个|该"
-                     r"|已经|分别|了|的|是|有|都|还|又|[，,。？?！!：:“”\"'《》（）()]")
-# a body referred to, not named ("市教育局", "区政府"): whose figure, not what it counts
-_BODY = re.compile(r"[省市区县]?(?:教育局|人民政府|政府)")
-_HOW_MANY = re.compile(r"多少|(?<!哪)几")
+                     rf"|{DEMONSTRATIVE}|已经|分别|了|的|是|有|都|还|又|[，,。？?！!：:“”\"'《》（）()]")
+# a body referred to, not named ("市教育局", "区政府"): whose figure, not what it counts (a 委员会 or
+# 办公室 is often what is asked about: 依法治区委员会召开了几次会议)
+_BODY = re.compile(rf"[省市区县]?(?:{ORG})(?<!委员会)(?<!办公室)")
 _YES_NO = re.compile(r"吗|是否|有没有|有无|是不是|能不能|可不可以|会不会")
 _LIST = re.compile(r"哪些|哪几|有什么|包括什么|包括哪")
 _PLAN = re.compile(r"计划|打算|下一步|将要|将如何|明年|今后")
 _WHO_WHEN = re.compile(r"谁|哪个|哪一|何时|什么时候|哪年|哪天")
-# the level a figure is counted at: the province's count is not the city's, the national contest not the provincial
-LEVEL = re.compile(rf"全[{LEVEL_SUFFIXES}]")
 
 
 def words(text: str, names: tuple[str, ...] | list[str] = ()) -> set[str]:
@@ -71,13 +69,13 @@ class Asked:
     def of(cls, question: str, names: tuple[str, ...] | list[str] = ()) -> "Asked":
         names = tuple(names)
         counter = asked_counter(question)
-        how_many, yes_no = bool(_HOW_MANY.search(question)), bool(_YES_NO.search(question))
+        how_many, yes_no = bool(HOW_MANY.search(question)), bool(_YES_NO.search(question))
         kind = next((k for k, hit in (("how_many", how_many), ("yes_no", yes_no), ("list", _LIST.search(question)),
                                       ("plan", _PLAN.search(question)), ("who_when", _WHO_WHEN.search(question)))
                      if hit), "other")
         return cls(question, names, subject_of(question, names), counter,
                    "".join(counted_phrase(question)[1]) if counter else "", how_many, yes_no, kind,
-                   frozenset(LEVEL.findall(question)), frozenset(bigrams(question)))
+                   frozenset(LEVEL_WORD.findall(question)), frozenset(bigrams(question)))
 
     @property
     def specific(self) -> bool:

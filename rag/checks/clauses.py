@@ -5,16 +5,17 @@ check names the figures of it that may not be shown. `CLAUSE_CHECKS` is their or
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
 
 from ..reportmeta import YEAR
-from ..schema import Decision, Passage, ReportInfo
+from ..schema import LEVEL_WORD, Decision, Passage, ReportInfo
 from ..scoping import aliases, mentions
-from ..textnorm import HAN, MARKER, counted, figures, normalize, sentences
-from .asked import LEVEL, Asked, words
-from .counting import CLAUSE, names_thing, ordinals, other_level, stretches
+from ..textnorm import CLAUSE, HAN, MARKER, counted, figures, normalize, sentences
+from .asked import Asked, words
+from .counting import names_thing, ordinals, other_level, stretches
 from .thresholds import DEFAULT, Thresholds
 
 _FUNCTION_CHARS = set("了的是在有和与及其已经共计为将对把被所")
@@ -171,16 +172,21 @@ def off_subject(c: Clause, f: Figure) -> bool:
 def outranked(c: Clause, f: Figure) -> bool:
     """Another stretch of the same report's passages carries the question's subject better (and
     min_subject of it), with a figure counting the same kind of thing that the answer does not
-    state: asked about 丙, "连续9年" is 乙's figure when a passage says "连续11年开展丙". Not for a
-    sentence listing several figures of what is counted ("甲4年，乙9年，丙11年")."""
+    state: asked about 丙, "连续9年" is 乙's figure when a passage says "连续11年开展丙". Better: all
+    the subject words the figure's stretch carries and more, or more of them and naming the thing
+    counted where the figure's stretch does not (asked about 行政机关合同, 9件 of "审查重大决策9件、…
+    行政机关合同236件"). Not for a sentence listing several figures of what is counted ("甲4年，乙9年，丙11年")."""
     if not c.counts_asked or f.counts != c.counter or c.listing:
         return False
-    best = max((carried for _, carried in _own(c, f)), key=len, default=frozenset())
+    own = _own(c, f)
+    best = max((carried for _, carried in own), key=len, default=frozenset())
+    named = any(names_thing(text, c.asked.noun) for text, _ in own)
     stated = set(figures(c.answer or c.sentence))
     for text, fs in c.seen:
         carries = c.asked.carried(text)
         rivals = [x for x, k in fs if k == f.counts and x != f.figure and x not in stated]
-        if rivals and carries > best and len(carries) >= c.t.min_subject * len(c.asked.subject):
+        better = carries > best or not named and names_thing(text, c.asked.noun) and len(carries) > len(best)
+        if rivals and better and len(carries) >= c.t.min_subject * len(c.asked.subject):
             return True
     return False
 
@@ -217,14 +223,42 @@ def misleveled(c: Clause) -> list[str]:
     level (a district's report counts its own district). A district's figure is never the city's."""
     wrong = []
     for clause in CLAUSE.findall(MARKER.sub("", c.sentence)):
-        said = set(LEVEL.findall(clause))
+        said = set(LEVEL_WORD.findall(clause))
         for figure in [f for f in figures(clause) if not YEAR.fullmatch(f)] if said else []:
             holders = [p for p in c.cited if figure in passage_figures(p)]
             held = [s for p in holders for s in sentences(p.text) if figure in figures(s)]
-            named = set().union(*(LEVEL.findall(s) for s in held)) if held else set()
+            named = set().union(*(LEVEL_WORD.findall(s) for s in held)) if held else set()
             own = {c.reports[d].level for p in holders for d in p.doc_ids if d in c.reports} - {""}
             counted_at = named or own
             if counted_at and not said & counted_at:
+                wrong.append(figure)
+    return wrong
+
+
+_WIDTH = {"国": 4, "省": 3, "市": 2, "州": 2, "区": 1, "县": 1, "旗": 1}
+# a level word as a stretch's subject, after time words: "今年全市新建成…96所", not "在全省比赛中获…6人"
+_SUBJECT_LEVEL = re.compile(rf"^(?:(?:今年|全年|当年|年内|目前|(?:19|20)\d{{2}}\s*年度?)[,，]?)*({LEVEL_WORD.pattern})")
+
+
+def _counted_over(figure: str, p: Passage) -> set[str]:
+    """The levels a passage's stretches stating the figure name as their subject ('' for none)."""
+    return {(m.group(1) if (m := _SUBJECT_LEVEL.match(text.strip())) else "")
+            for text, found in stretches(p.text) if any(f == figure for f, _ in found)}
+
+
+def unstated_level(c: Clause) -> list[str]:
+    """Figures the cited report counts over a wider area than its own, as its sentence's subject (a
+    district's report quoting the city's total: "全市共聘任9999名"), stated by an answer clause that
+    names no level: under the report's name the city's total reads as the district's own."""
+    wrong = []
+    for clause in CLAUSE.findall(MARKER.sub("", c.sentence)):
+        if LEVEL_WORD.search(clause):
+            continue  # the answer names a level: `misleveled` checks it
+        for figure in [f for f in figures(clause) if not YEAR.fullmatch(f)]:
+            holders = [p for p in c.cited if figure in passage_figures(p)]
+            over = set().union(*(_counted_over(figure, p) for p in holders)) if holders else set()
+            own = {c.reports[d].level for p in holders for d in p.doc_ids if d in c.reports} - {""}
+            if over and own and "" not in over and all(_WIDTH[a[-1]] > _WIDTH[b[-1]] for a in over for b in own):
                 wrong.append(figure)
     return wrong
 
@@ -249,9 +283,9 @@ def _figure_check(name: str) -> Callable[[Clause], list[str]]:
 CLAUSE_CHECKS: tuple[tuple[str, Callable[[Clause], list[str]]], ...] = (
     *((name, _figure_check(name)) for name, _ in FIGURE_CHECKS),
     ("unsupported", unsupported), ("other_report", other_report), ("level", misleveled),
-    ("outside_scope", outside_scope))
+    ("unstated_level", unstated_level), ("outside_scope", outside_scope))
 MISREAD = frozenset(name for name, _ in FIGURE_CHECKS)  # the checks whose figures answer another question
-MISPLACED = frozenset({"other_report", "level", "outside_scope"})  # those whose figures are another report's
+MISPLACED = frozenset({"other_report", "level", "unstated_level", "outside_scope"})  # those whose figures are another report's
 
 # What a clause check says when it withholds figures (Answer.decisions; the chat shows the reason).
 _WITHHELD = {
@@ -263,6 +297,7 @@ _WITHHELD = {
     "unsupported": "引用的段落中没有这些数字",
     "other_report": "回答把它们归到了另一份报告的单位名下",
     "level": "报告统计这些数字的范围与回答所说的不同（如把区的数字说成全市的）",
+    "unstated_level": "原文统计的是比报告单位更大的范围（如区的报告里写的全市数字），回答没有说明",
     "outside_scope": "它们出自问题没有问到的报告",
 }
 

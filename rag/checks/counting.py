@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from ..reportmeta import YEAR
-from ..textnorm import MARKER, cn_digits, counted, figures, normalize, sentences
-from .asked import LEVEL, Asked
+from ..textnorm import CLAUSE, MARKER, cn_digits, counted, figures, normalize, sentences
+from ..schema import LEVEL_WORD
+from .asked import Asked
 
-CLAUSE = re.compile(r"(?:[^，,；;。！？!?\n]|,(?=\d{3}))+[，,；;。！？!?\n]*(?:\[\d{1,2}\])*")
 _PIECE = re.compile(r"(?:[^，,；;、。！？!?\n]|,(?=\d{3}))+[，,；;、。！？!?\n]*")
 _ORDINAL_FIGURE = re.compile(r"第\s*(\d+)")
 
@@ -43,7 +43,7 @@ def other_level(figure: str, counts: str, held: list[str], asked: Asked) -> bool
         return False
     clauses = [c for s in held for c in CLAUSE.findall(s) if figure in figures(c)]
     clauses = [c for c in clauses if (figure, counts) in counted(c)] or clauses
-    levels = [set(LEVEL.findall(c)) for c in clauses]
+    levels = [set(LEVEL_WORD.findall(c)) for c in clauses]
     return bool(levels) and all(named and not named & asked.levels for named in levels)
 
 

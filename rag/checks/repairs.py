@@ -11,10 +11,10 @@ from dataclasses import replace
 from ..reportmeta import YEAR
 from ..schema import Checked, Citation, Decision, Evidence, Passage, ReportInfo
 from ..scoping import aliases, report_name
-from ..textnorm import MARKER, bigrams, counted, figures, normalize, sentences
+from ..textnorm import CLAUSE, MARKER, bigrams, counted, figures, normalize, sentences
 from .asked import Asked, specific, subject_of, words
 from .clauses import Clause, passage_figures
-from .counting import CLAUSE, counting_part, counts_something_else, other_level, states_count
+from .counting import counting_part, counts_something_else, other_level, states_count
 from .thresholds import DEFAULT, Thresholds
 
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}\s*[.、．](?!\d)|[(（]\d{1,2}[)）])?\s*")
