@@ -142,13 +142,16 @@ class Answerer:
         scope = narrow(Scope() if widen else self.scope_of(question, asked), chosen)
         retrieval: Retrieval = self.retriever.search(query, top_k or self.config.top_k, searched(scope))
         timings["retrieve"] = retrieval.seconds * 1000
-        evidence = best_evidence(retrieval.hits, asked) if retrieval.relevant and not scope.uncovered else None
+        reports = self.retriever.version.reports
+        names = report_names(reports)
+        years = tuple(sorted({y for info in reports.values() for y in info.years}))
+        evidence = (best_evidence(retrieval.hits, asked, names, years) if retrieval.relevant and not scope.uncovered
+                    else None)
         if evidence is not None and early is None:  # a translated question's sentence is already on screen
             timings["evidence"] = (time.perf_counter() - t0) * 1000
             yield Event("evidence", evidence)
         yield Event("retrieved", retrieval)
-        reports = self.retriever.version.reports
-        analysed = Asked.of(asked, report_names(reports))  # the one analysis every check reads
+        analysed = Asked.of(asked, names)  # the one analysis every check reads
         context = (select_context(retrieval.hits, query, self.config.context_chars, self.config.passage_chars,
                                   self.factual_context_chars)
                    if retrieval.relevant else [])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -177,6 +176,7 @@ class ItemResult:
     unsupported_shown: list[str] = field(default_factory=list)  # shown figures no cited passage holds
     wrong_clause: list[str] = field(default_factory=list)  # shown, sourced figures that are not the item's answer
     decisions: list[dict] = field(default_factory=list)  # what the answer checks did, with their reasons
+    evidence_hit: bool | None = None  # the 原文 sentence shown first holds every `must` (None: the item has none)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -261,12 +261,14 @@ def misread_figures(item: QAItem, shown: str) -> list[str]:
 def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
              shelf: Shelf | None = None, recorder=None) -> ItemResult:
     """One item's result; `recorder` (replay.Recorder) keeps what its checks read, for the golden replay."""
-    if retrieval_only:
-        t0 = time.perf_counter()
-        resolved = answerer.resolve(item.question, item.history)
-        scope = answerer.scope_of(item.question, resolved.asked)
-        hits = answerer.retriever.search(resolved.query, top_k, None if scope.uncovered else scope).hits
-        timings = {"retrieve": (time.perf_counter() - t0) * 1000}
+    if retrieval_only:  # the answer's own steps up to the passages and the evidence sentence, no model
+        evidence, hits, timings = None, [], {}
+        for event in answerer.stream(item.question, item.history, top_k):
+            if event.kind == "evidence":
+                evidence = event.data
+            elif event.kind == "retrieved":
+                hits, timings = event.data.hits, {"retrieve": event.data.seconds * 1000}
+                break
         answer = None
     else:
         if recorder is not None:
@@ -274,10 +276,12 @@ def run_item(answerer: Answerer, item: QAItem, top_k: int, retrieval_only: bool,
         answer = answerer.answer(item.question, item.history, top_k)
         if recorder is not None:
             recorder.end(item, answer, top_k)
-        hits, timings = answer.hits, answer.timings_ms
+        hits, timings, evidence = answer.hits, answer.timings_ms, answer.evidence
     result = ItemResult(item.id, item.type, item.question, None, None, _hit_rank(item, hits, shelf), None, [], [],
                         None, {k: round(v, 1) for k, v in timings.items()}, [h.passage.text for h in hits],
                         category=item.category, split=item.split)
+    if item.must:
+        result.evidence_hit = evidence is not None and all(contains_must(evidence.text, m) for m in item.must)
     if answer is None:
         return result
     result.answer_given, result.refused = answer.text, answer.refused
@@ -326,7 +330,14 @@ def _hit_at_3(results: list[ItemResult]) -> dict:
     answerable = [r for r in results if r.type != "unanswerable"]
     if not answerable:
         return {}
-    return {"hit@3": round(sum(1 for r in answerable if r.hit_rank and r.hit_rank <= 3) / len(answerable), 4)}
+    return {"hit@3": round(sum(1 for r in answerable if r.hit_rank and r.hit_rank <= 3) / len(answerable), 4),
+            **_evidence_hit(results)}
+
+
+def _evidence_hit(results: list[ItemResult]) -> dict:
+    """The share of items with a `must` whose 原文 sentence (shown before the model answers) holds it."""
+    scored = [r.evidence_hit for r in results if r.evidence_hit is not None]
+    return {"evidence_hit": round(sum(scored) / len(scored), 4)} if scored else {}
 
 
 def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: bool = False) -> dict:
@@ -348,6 +359,7 @@ def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: 
             "hit@3": round(sum(1 for r in ranks if r and r <= 3) / n, 4),
             "hit@5": round(sum(1 for r in ranks if r and r <= 5) / n, 4),
             "mrr": round(sum(1 / r for r in ranks if r) / n, 4),
+            **_evidence_hit(results),
         },
         "answer": _answer_metrics(results),
         "latency_ms": {f"{name}_{p}": lat(key, q) for name, key in

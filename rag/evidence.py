@@ -14,6 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .checks.asked import unnamed
 from .embedding import Embedder
 from .prompting import sentence_scorer
 from .schema import Evidence, Hit
@@ -70,9 +71,15 @@ def _counting_clause(question: str):
     return carried
 
 
-def best_evidence(hits: list[Hit], question: str) -> Evidence | None:
+def best_evidence(hits: list[Hit], question: str, names: tuple[str, ...] | list[str] = (),
+                  years: tuple[int, ...] = ()) -> Evidence | None:
     """The best-scoring sentence of the hits (None when no sentence shares anything with the
-    question); of equal scores, the one whose counting clause carries most of the question, then the first."""
+    question); of equal scores, the one whose counting clause carries most of the question, then the
+    first. Scored on what the question asks, without the reports' `names` and own `years` (`unnamed`):
+    whose and when are the scope's to settle, and a report's opening sentence names its body and year
+    ("2024年，云溪区教育局坚持…") without answering anything. Another year (a 2024 report's plans for
+    2025) says what is asked and is kept."""
+    question = unnamed(question, names, years)
     score, tie = evidence_scorer(question), _counting_clause(question)
     best: Evidence | None = None
     best_key: tuple[float, int] | None = None

@@ -333,3 +333,17 @@ def test_on_a_shelf_of_city_and_districts_no_figure_is_unattributed_or_a_distric
         if "全市" in sentence:
             assert not {"77", "58"} & set(figures(sentence)), answer.text
     _figure_sentences_name_their_report(answer, answerer.retriever.version.reports)
+
+
+@pytest.mark.slow
+def test_a_districts_report_quoting_the_citys_total_never_gives_it_as_the_districts(tmp_path):
+    """拱墅区's report (our fixture) states "全市共聘任9999名" beside its own 58: asked about 拱墅区, the
+    1.5B answered "拱墅区教育局…共聘任9999名", which every other check let through. 9999 is shown only
+    with the 全市 its sentence counts it over."""
+    from rag.textnorm import figures, sentences
+
+    answerer = _shelf_answerer(tmp_path, SHELF / "xihu_jyj_2024.txt", SHELF / "gongshu_jyj_2024.txt")
+    for question in ("拱墅区共聘任了多少名法治副校长？", "拱墅区教育局聘任了多少名法治副校长？"):
+        answer = answerer.answer(question)
+        for sentence in sentences(answer.text):
+            assert "9999" not in figures(sentence) or "全市" in sentence, (question, answer.text, answer.decisions)

@@ -26,13 +26,21 @@ _PLAN = re.compile(r"计划|打算|下一步|将要|将如何|明年|今后")
 _WHO_WHEN = re.compile(r"谁|哪个|哪一|何时|什么时候|哪年|哪天")
 
 
-def words(text: str, names: tuple[str, ...] | list[str] = ()) -> set[str]:
-    """A text's bigrams without body names and years: what it says, not whose or when. No bigram
-    spans a removed word."""
-    text = _SOURCE.sub(" ", cn_digits(text, lone_one=False))
+def unnamed(text: str, names: tuple[str, ...] | list[str] = (), years: tuple[int, ...] | None = None) -> str:
+    """A text with the reports' names and its years blanked: what it says, not whose or when.
+    `years`: only these (the reports' own: a plan's 2025 in a 2024 report says what is asked)."""
     for name in names:
         text = text.replace(name, " ")
-    return set().union(*(bigrams(part) for part in _YEARS.sub(" ", text).split()))
+    if years is None:
+        return _YEARS.sub(" ", text)
+    return re.sub(rf"(?:{'|'.join(map(str, years))})\s*年?度?", " ", text) if years else text
+
+
+def words(text: str, names: tuple[str, ...] | list[str] = ()) -> set[str]:
+    """A text's bigrams without body names and years (`unnamed`) and "据…报告" (whose figure). No
+    bigram spans a removed word."""
+    text = unnamed(_SOURCE.sub(" ", cn_digits(text, lone_one=False)), names)
+    return set().union(*(bigrams(part) for part in text.split()))
 
 
 def subject_of(text: str, names: tuple[str, ...] | list[str] = ()) -> frozenset[str]:
