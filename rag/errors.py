@@ -8,14 +8,16 @@ interrupted.
 
 class RagError(Exception):
     """Base for errors shown to the user as a message, never as a traceback. `zh`: the message for
-    the Chinese chat (the CLI and the API keep the English one, as OpenAI's errors are English)."""
+    the Chinese web chat; without one, the kind's Chinese line with the English detail after it, so
+    what went wrong is never lost (the CLI and the OpenAI-compatible API keep the English one, as
+    OpenAI's errors are English)."""
 
     exit_code = 1
     zh_default = "出错了，请稍后再试。"
 
     def __init__(self, message: str = "", zh: str = ""):
         super().__init__(message)
-        self.zh = zh or self.zh_default
+        self.zh = zh or (f"{self.zh_default}（{message}）" if message else self.zh_default)
 
 
 class BadInput(RagError):

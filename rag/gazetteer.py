@@ -29,7 +29,6 @@ import re
 import threading
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Iterable
@@ -60,8 +59,13 @@ def _data_files() -> tuple[Path, Path]:
     spec = find_spec("jionlp")  # finds the package without importing it
     if spec is None or not spec.submodule_search_locations:
         raise ModelMissing("The gazetteer of administrative divisions comes with the package jionlp, which is not "
-                           "installed: pip install -e . (or make install).")
+                           "installed: pip install -e . (or make install).",
+                           zh="缺少地名表（jionlp 包未安装）：请运行 make install 或 pip install -e .。")
     folder = Path(next(iter(spec.submodule_search_locations))) / "dictionary"
+    if not (folder / "china_location.zip").is_file():
+        raise ModelMissing(f"jionlp is installed without its table of administrative divisions "
+                           f"({folder / 'china_location.zip'}): reinstall it with  pip install --force-reinstall "
+                           "jionlp==1.5.31", zh="地名表缺失：请重新安装 jionlp（pip install --force-reinstall jionlp==1.5.31）。")
     return folder / "china_location.zip", folder / "china_location_change.txt"
 
 
@@ -216,13 +220,17 @@ class Gazetteer:
 
 
 _lock = threading.Lock()
+_loaded: Gazetteer | None = None
 
 
-@lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """The gazetteer, loaded once per process on first use."""
-    with _lock:
-        return _load()
+    """The gazetteer, loaded once per process on first use (threads asking at once wait for one load)."""
+    global _loaded
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                _loaded = _load()
+    return _loaded
 
 
 def strip_suffix(name: str) -> str:

@@ -362,7 +362,7 @@ def _in_source(config: Config, key: str) -> tuple[dict, Path]:
     if config.source_dir.resolve() not in path.parents:
         raise BadInput(f"{path} is outside the reports folder {config.source_dir}; move or delete it there, "
                        f"then run:  rag index build --source <its folder>",
-                       zh="这份报告的文件不在本服务的报告文件夹中，无法在这里修改。")
+                       zh="这份报告的文件不在本服务的报告文件夹中，无法在这里更正或删除。")
     return doc, path
 
 

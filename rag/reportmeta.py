@@ -14,6 +14,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from .errors import BadInput
+from .gazetteer import gazetteer
+from .keyword import pos_tags
 from .schema import Document, ReportInfo
 
 # a header naming who published: "来源:X", or in a table of page fields "发布机构 X" (no colon)
@@ -95,7 +97,6 @@ def plain_name(place: str) -> bool:
     characters with no Party, office or counting word (省委省, 几名区), not generic (全市, 城区), whose
     last word jieba reads as no verb, preposition, adverb or numeral (列入市, 纳入县) and whose first
     as no pronoun, conjunction or preposition (那青禾区: 那 + 青禾区)."""
-    from .keyword import pos_tags
 
     stem = PLACE_END.sub("", place)
     if len(stem) < 2 or _NOT_A_NAME.search(stem) or is_generic_place(place):
@@ -110,7 +111,6 @@ def plain_name(place: str) -> bool:
 def split_places(head: str) -> list[str]:
     """The places a body's name opens with, outermost first (澄州市云溪区 → [澄州市, 云溪区]); [] when
     any part is no place (在省委省, 中共云溪区委依法治区)."""
-    from .gazetteer import gazetteer
 
     found = gazetteer().places_in(head)
     if found and "".join(n for n, _, _ in found) == head:
@@ -124,7 +124,6 @@ def split_places(head: str) -> list[str]:
 def place_tail(head: str) -> tuple[int, list[str]]:
     """The longest tail of a place-like run that is all places, starting at a word boundary (jieba),
     with its offset: 那青禾区 → (1, [青禾区]), 请问澄州市云溪区 → (2, [澄州市, 云溪区]), 委依法治区 → (0, [])."""
-    from .keyword import pos_tags
 
     start = 0
     for word, _ in [("", "")] + pos_tags(head):
@@ -136,7 +135,6 @@ def place_tail(head: str) -> tuple[int, list[str]]:
 
 def places_in(name: str) -> list[str]:
     """The places a body's name is made of, outermost first: 澄州市云溪区教育局 → [澄州市, 云溪区]."""
-    from .gazetteer import gazetteer
 
     real = []
     for place, start, end in gazetteer().places_in(name):
@@ -157,7 +155,6 @@ def _bodies(text: str) -> list[str]:
     kind of body. 省委省政府, 委依法治区办公室 and 全市教育局 are none; a Party committee's name is
     skipped for the bureau's beside it. Real places of any length come from the gazetteer
     (鄂温克族自治旗教育局); others from the PLACE pattern, when they read as names."""
-    from .gazetteer import gazetteer
 
     text = _PARTY.sub(" ", text)
     found: list[tuple[int, int, str]] = []
@@ -238,7 +235,6 @@ def report_title(lines: list[str], title: str) -> str:
 
 def _title_place(title: str) -> list[str]:
     """The places a title opens with when it names no body (杭州市上城区2024年…, 关于X市2024年度…)."""
-    from .gazetteer import gazetteer
 
     head = re.sub(r"^关于", "", title)
     found = gazetteer().places_in(head)
@@ -338,10 +334,12 @@ def apply_override(info: ReportInfo, override: dict) -> ReportInfo:
     merged.pop("label", None)
     merged["origin"] = {**info.to_json()["origin"], **{k: "corrected by hand" for k in override}}
     fixed = ReportInfo.from_json(merged)
-    if "body" in override and not ({"place", "region"} & set(override)):
-        places = places_in(fixed.body)  # a corrected body brings its own place
-        fixed = replace(fixed, place=places[-1] if places else fixed.place,
-                        region=places[-2] if len(places) > 1 else "")
+    if "body" in override and not ({"place", "region"} & set(override)) and (places := places_in(fixed.body)):
+        # a corrected body naming its place brings place and region with it (a body naming none
+        # leaves both as they were read)
+        origin = {**dict(fixed.origin), "place": "corrected by hand", "region": "corrected by hand"}
+        fixed = replace(ReportInfo.from_json({**fixed.to_json(), "origin": origin}),
+                        place=places[-1], region=places[-2] if len(places) > 1 else "")
     return fixed
 
 
@@ -356,6 +354,19 @@ def parse_years(text: str) -> list[int]:
         raise BadInput(f"years {text!r}: give years as numbers, e.g. 2024 or 2023,2024.",
                        zh=f"年度“{text}”无法识别：请填写数字年份，如 2024 或 2023,2024。")
     return [int(p) for p in parts]
+
+
+# What people read of an identity, in Chinese: the fields, and where each was read from (the
+# origins this module records: a new origin needs its line here, tests/test_hardening.py checks).
+FIELD_ZH = {"body": "单位", "place": "地区", "region": "上级地区", "years": "年度"}
+ORIGIN_ZH = {"title": "标题", "header": "来源栏", "line": "单位署名行", "opening": "首段", "publish date": "发布日期",
+             "corrected by hand": "人工更正", "title (a place's report: its government)": "标题（地区报告，即其政府）",
+             "opening (现将…报告如下: a place's report: its government)": "首段“现将…报告如下”（地区报告，即其政府）"}
+
+
+def origin_zh(origin: str) -> str:
+    """Where a field was read from, in Chinese; "title + header" (read in both) part by part."""
+    return "＋".join(ORIGIN_ZH.get(part, part) for part in origin.split(" + "))
 
 
 def checked_changes(changes: dict) -> dict:
@@ -381,7 +392,7 @@ def checked_changes(changes: dict) -> dict:
                            zh="单位不能为空：请填写发文单位，如 杭州市上城区教育局。")
         if len(value) > MAX_FIELD_CHARS:
             raise BadInput(f"{key}: {len(value)} characters; at most {MAX_FIELD_CHARS}.",
-                           zh=f"{key} 过长（{len(value)} 字），最多 {MAX_FIELD_CHARS} 字。")
+                           zh=f"{FIELD_ZH[key]}过长（{len(value)} 字），最多 {MAX_FIELD_CHARS} 字。")
         out[key] = value
     return out
 

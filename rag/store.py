@@ -67,15 +67,12 @@ class IndexVersion:
             try:
                 rows = con.execute("SELECT id, doc_id, title, path, text, start, end_, sources, tokens, scope "
                                    "FROM passages ORDER BY row").fetchall()
-                self.documents = [dict(zip(DOCUMENT_FIELDS, r)) for r in con.execute(
-                    f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents ORDER BY added_at, path")]
+                self.documents = _documents(con)
             finally:
                 con.close()
         except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as e:
             raise IndexMissing(f"The index at {path} is damaged or unreadable ({e}). "
                                "Rebuild it with:  rag index build") from None
-        for d in self.documents:
-            d["info"] = ReportInfo.from_json(json.loads(d["info"] or "{}"))
         self.passages = [Passage(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
                                  tuple(Location(*loc) for loc in json.loads(r[7])), r[9]) for r in rows]
         self.tokens = [r[8].split(" ") if r[8] else [] for r in rows]
@@ -124,6 +121,48 @@ class IndexVersion:
 
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+
+
+def _documents(con: sqlite3.Connection) -> list[dict]:
+    """The stored documents' metadata (not their text), each with its identity as a ReportInfo."""
+    docs = [dict(zip(DOCUMENT_FIELDS, r)) for r in con.execute(
+        f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents ORDER BY added_at, path")]
+    for d in docs:
+        d["info"] = ReportInfo.from_json(json.loads(d["info"] or "{}"))
+    return docs
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What the live version holds, without its vectors or passages: the documents and each one's
+    passage count. The web page reads it on every open; loading the whole index there cost a FAISS read."""
+
+    version: str
+    documents: list[dict]
+    passage_counts: dict[str, int]
+
+    @property
+    def reports(self) -> dict[str, ReportInfo]:
+        return {d["doc_id"]: d["info"] for d in self.documents}
+
+
+def read_catalog(index_dir: Path) -> Catalog:
+    """The live version's catalog, or IndexMissing (none, or unreadable)."""
+    live = require_index(index_dir)
+    try:
+        con = sqlite3.connect(f"file:{live / 'passages.sqlite'}?mode=ro", uri=True)
+        try:
+            documents = _documents(con)
+            counts: dict[str, int] = {}
+            for doc_id, sources in con.execute("SELECT doc_id, sources FROM passages"):
+                for d in {doc_id, *(loc[0] for loc in json.loads(sources))}:  # as Passage.doc_ids
+                    counts[d] = counts.get(d, 0) + 1
+        finally:
+            con.close()
+    except (OSError, ValueError, TypeError, sqlite3.Error) as e:
+        raise IndexMissing(f"The index at {live} is damaged or unreadable ({e}). "
+                           "Rebuild it with:  rag index build") from None
+    return Catalog(live.name, documents, counts)
 
 
 def current_version_path(index_dir: Path) -> Path | None:

@@ -74,3 +74,26 @@ def test_quoted_titles_and_series_spans_are_blanked():
     q = "在《杭州市法治政府建设评估报告(2021—2022)》中排第几？对照《纲要(2021—2025年)》呢？"
     bare = unquoted(q)
     assert len(bare) == len(q) and "2021" not in bare and "杭州市" not in bare and "排第几" in bare
+
+
+def test_threads_asking_at_once_share_one_load(monkeypatch):
+    import threading
+    import time
+
+    import rag.gazetteer as g
+
+    loads = []
+
+    def slow_load():
+        loads.append(1)
+        time.sleep(0.05)
+        return "the gazetteer"
+
+    monkeypatch.setattr(g, "_loaded", None)
+    monkeypatch.setattr(g, "_load", slow_load)
+    threads = [threading.Thread(target=g.gazetteer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == [1] and g.gazetteer() == "the gazetteer"

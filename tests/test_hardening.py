@@ -315,10 +315,19 @@ def test_the_reports_tab_says_where_each_field_was_read_from_in_chinese():
 
     from rag.loading import load_document
     from rag.reportmeta import identified
-    from ui.app import _origin_zh
+    from rag.reportmeta import origin_zh as _origin_zh
 
     fixtures = sorted((PROJECT_ROOT / "tests" / "fixtures").glob("*/*.txt"))
     origins = {v for f in fixtures for _, v in identified(load_document(f, 2**20)).info.origin}
     origins.add("title + header")  # eval/multi's district reports (title and 来源 both name the body)
     assert {"line", "header", "title (a place's report: its government)"} <= origins
     assert all(not re.search(r"[A-Za-z]", _origin_zh(v)) for v in origins | {"corrected by hand", "publish date"})
+
+
+def test_an_error_without_its_own_chinese_line_keeps_what_went_wrong():
+    from rag.errors import BadInput, IndexMissing
+
+    assert BadInput("x", zh="问题太长。").zh == "问题太长。"
+    detail = IndexMissing("No index found in /srv/index. Build it with:  rag index build")
+    assert detail.zh.startswith(IndexMissing.zh_default) and "rag index build" in detail.zh
+    assert IndexMissing().zh == IndexMissing.zh_default

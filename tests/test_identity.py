@@ -82,3 +82,17 @@ def test_a_district_bureau_without_a_report_gets_no_city_figure(default_config, 
     answer = load_answerer(default_config).answer(question)
     assert answer.refused and "1237" not in answer.text
     assert answer.decided("scope").figures == (body,) and body in answer.text
+
+
+def test_a_corrected_body_brings_its_place_and_says_so():
+    from rag.reportmeta import apply_override
+    from rag.schema import ReportInfo
+
+    read = ReportInfo("杭州市上城区教育局", "上城区", "杭州市", (2024,),
+                      origin=(("body", "title"), ("place", "title"), ("region", "title")))
+    moved = apply_override(read, {"body": "杭州市西湖区教育局"})
+    assert (moved.place, moved.region) == ("西湖区", "杭州市")
+    assert moved.source_of("place") == moved.source_of("region") == "corrected by hand"
+    # a body naming no place leaves place and region as they were read, and where from
+    kept = apply_override(read, {"body": "某某中心"})
+    assert (kept.place, kept.region, kept.source_of("place")) == ("上城区", "杭州市", "title")

@@ -47,3 +47,20 @@ def test_a_damaged_live_version_fails_and_names_the_version_that_stands_in(tmp_p
     assert result.notes == [f"version {live.name} is damaged; {older.name} answers until `rag index rebuild`"]
     (older / "faiss.index").write_bytes(b"")  # nothing left to fall back on
     assert "no older version loads" in verify_index(cfg.index_dir).notes[0]
+
+
+def test_the_catalog_says_what_the_index_holds_without_loading_it(tmp_path):
+    """The web page reads the catalog on every open: the same documents and passage counts as the
+    loaded index, from the passage store alone (a damaged vector file does not stop it)."""
+    from rag.store import open_index, read_catalog
+
+    cfg = _config(tmp_path)
+    (cfg.source_dir / "b.txt").write_text(REPORT.format(place="乙溪区", n=131), encoding="utf-8")
+    build_index(cfg, FakeEmbedder())
+    version, catalog = open_index(cfg.index_dir), read_catalog(cfg.index_dir)
+    assert catalog.version == version.version and catalog.reports == version.reports
+    assert catalog.passage_counts == {d: version.passage_count(d) for d in version.reports}
+    assert all(n > 0 for n in catalog.passage_counts.values())
+    live = current_version_path(cfg.index_dir)
+    (live / "faiss.index").write_bytes(b"")
+    assert read_catalog(cfg.index_dir).reports == version.reports

@@ -22,8 +22,9 @@ from rag.embedding import get_embedder  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.formats import SUPPORTED_SUFFIXES  # noqa: E402
 from rag.indexing import add_reports, correct_report, remove_report  # noqa: E402
+from rag.reportmeta import FIELD_ZH, origin_zh  # noqa: E402
 from rag.schema import ReportFilter  # noqa: E402
-from rag.store import open_index  # noqa: E402
+from rag.store import Catalog, read_catalog  # noqa: E402
 
 from .limits import MAX_UPLOAD_MB, UPLOAD_KEEP_S, upload_dir  # noqa: E402
 from .render import CSS, JS, answer_html, esc, pending_html, sources_html  # noqa: E402
@@ -38,17 +39,6 @@ EXAMPLES = [
 MAX_QUEUE = 20
 MAX_TOP_K = 20  # as the API's top_k
 # where an identity field was read from (ReportInfo.origin), as the 报告 tab says it
-_FIELD_NAMES = {"body": "单位", "place": "地区", "region": "上级地区", "years": "年度"}
-_ORIGIN_NAMES = {"title": "标题", "header": "来源栏", "line": "单位署名行", "opening": "首段", "publish date": "发布日期",
-                 "corrected by hand": "人工更正", "title (a place's report: its government)": "标题（地区报告，即其政府）",
-                 "opening (现将…报告如下: a place's report: its government)": "首段“现将…报告如下”（地区报告，即其政府）"}
-
-
-def _origin_zh(origin: str) -> str:
-    """Where a field was read from, in Chinese; "title + header" (read in both) part by part."""
-    return "＋".join(_ORIGIN_NAMES.get(part, part) for part in origin.split(" + "))
-
-
 class ChatService:
     """The chat's side of the shared answer service: its status line, the reports and the admin password."""
 
@@ -70,30 +60,36 @@ class ChatService:
         if self.password and given != self.password:
             raise gr.Error("管理密码不正确。")
 
-    def reports_table(self) -> list[list]:
+    def catalog(self) -> Catalog | None:
+        """What the index holds (documents, passage counts), read without loading it; None if none."""
         try:
-            version = open_index(self.config.index_dir)
+            return read_catalog(self.config.index_dir)
         except RagError:
-            return []
+            return None
+
+    def reports_table(self, catalog: Catalog | None = None) -> list[list]:
+        catalog = catalog or self.catalog()
         rows = []
-        for d in version.documents:
+        for d in catalog.documents if catalog else []:
             info = d["info"]  # whose report it is: several of one genre read alike
             place = " ".join(x for x in (info.region, info.place) if x)
-            origin = "；".join(f"{_FIELD_NAMES.get(k, k)}←{_origin_zh(v)}" for k, v in info.origin)
+            origin = "；".join(f"{FIELD_ZH.get(k, k)}←{origin_zh(v)}" for k, v in info.origin)
             rows.append([d["doc_id"], info.title or d["title"], info.body or "?", place or "?",
                          "、".join(map(str, info.years)) or "?", origin or "未识别", info.published or d["published"],
-                         d["source"], version.passage_count(d["doc_id"]), d["added_at"]])
+                         d["source"], catalog.passage_counts.get(d["doc_id"], 0), d["added_at"]])
         return rows
 
-    def report_choices(self) -> list[tuple[str, str]]:
+    def report_choices(self, catalog: Catalog | None = None) -> list[tuple[str, str]]:
         """The chat filter's choices, (label, doc id), grouped by body and ordered by year:
         "杭州市教育局 · 2024年度"; a report whose author was not read shows its title."""
-        try:
-            reports = open_index(self.config.index_dir).reports
-        except RagError:
-            return []
+        catalog = catalog or self.catalog()
+        reports = catalog.reports if catalog else {}
         order = sorted(reports.items(), key=lambda kv: (kv[1].body or "~", kv[1].years, kv[1].title))
-        return [(info.label or info.title or doc_id, doc_id) for doc_id, info in order]
+        return [(info.label or doc_id, doc_id) for doc_id, info in order]
+
+    def indexed(self, doc_id: str) -> bool:
+        catalog = self.catalog()
+        return bool(catalog) and doc_id in catalog.reports
 
     def add(self, paths: list[str], password: str, progress=None) -> str:
         self.check_password(password)
@@ -106,6 +102,8 @@ class ChatService:
         try:
             with self._write_lock:
                 report = add_reports(cfg, get_embedder(cfg), [Path(p) for p in paths], _gr_progress(progress))
+        except RagError as e:
+            raise gr.Error(e.zh) from None
         finally:
             _discard_uploads(paths)  # added reports are copied into the reports folder; refused ones go
         lines = [f"已索引：{report.documents} 份报告，{report.passages} 个段落（新嵌入 {report.embedded}，"
@@ -119,7 +117,7 @@ class ChatService:
         meta`, only that report re-labelled, in effect for the next question. A blank field is left
         as it is; bad input changes nothing and says why in Chinese."""
         self.check_password(password)
-        if doc_id not in [row[0] for row in self.reports_table()]:
+        if not self.indexed(doc_id):
             raise gr.Error("请先从列表中选择要更正的报告。")
         changes = {k: (v.strip() or None) if isinstance(v, str) else None
                    for k, v in (("body", body), ("place", place), ("region", region), ("years", years))}
@@ -137,11 +135,14 @@ class ChatService:
         self.check_password(password)
         if not doc_id:
             raise gr.Error("请先选择要删除的报告。")
-        if doc_id not in [row[0] for row in self.reports_table()]:
+        if not self.indexed(doc_id):
             raise gr.Error(f"没有 id 为 {doc_id} 的报告：请从列表中选择。")
         cfg = self.config
-        with self._write_lock:
-            report = remove_report(cfg, get_embedder(cfg), doc_id, _gr_progress(progress))
+        try:
+            with self._write_lock:
+                report = remove_report(cfg, get_embedder(cfg), doc_id, _gr_progress(progress))
+        except RagError as e:
+            raise gr.Error(e.zh) from None
         return f"已删除。现有 {report.documents} 份报告，{report.passages} 个段落。"
 
 
@@ -264,6 +265,8 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         except RagError as e:
             raise gr.Error(e.zh) from None
 
+    catalog = service.catalog()  # read once for the page's first choices; each page open reads it again
+    ids = [r[0] for r in service.reports_table(catalog)]
     with gr.Blocks(title="报告问答", delete_cache=(UPLOAD_KEEP_S, UPLOAD_KEEP_S)) as demo:
         gr.Markdown("## 报告问答 · 基于政府报告原文回答，并标注出处")
         status = gr.Markdown(service.status(), elem_id="status")
@@ -279,7 +282,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                         with gr.Row():
                             example_buttons = [gr.Button(q, size="sm", elem_classes="example") for q in EXAMPLES]
                         with gr.Row():
-                            picked = gr.Dropdown(choices=service.report_choices(), value=[], multiselect=True,
+                            picked = gr.Dropdown(choices=service.report_choices(catalog), value=[], multiselect=True,
                                                  label="报告筛选（不选 = 全部报告；问题中提到的单位、年度会再缩小范围）",
                                                  elem_id="report-filter", scale=4)
                             with gr.Column(scale=1, min_width=120):
@@ -295,7 +298,7 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                     show_uncited = gr.Checkbox(True, label="显示未引用的检索段落")
             with gr.Tab("报告", id="reports"):
                 table = gr.Dataframe(headers=["id", "标题", "单位", "地区", "年度", "识别依据", "发布日期", "来源", "段落数", "加入时间"],
-                                     value=service.reports_table, interactive=False, wrap=True, elem_id="reports-table")
+                                     value=service.reports_table(catalog), interactive=False, wrap=True, elem_id="reports-table")
                 with gr.Row():
                     upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label="上传报告（" + " / ".join(SUPPORTED_SUFFIXES) + "）",
                                      elem_id="upload")
@@ -304,12 +307,12 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
                         add_btn = gr.Button("加入索引", variant="primary", elem_id="add-report")
                         # choices are read when the page opens and after each change (reports added since
                         # the server started included); the server checks the id again
-                        remove_id = gr.Dropdown(label="删除报告（选择 id）", choices=[r[0] for r in service.reports_table()],
+                        remove_id = gr.Dropdown(label="删除报告（选择 id）", choices=ids,
                                                 allow_custom_value=True)
                         remove_btn = gr.Button("删除", variant="stop")
                 with gr.Accordion("更正报告身份（单位、地区、年度）", open=False):
                     with gr.Row():
-                        meta_id = gr.Dropdown(label="报告（选择 id）", choices=[r[0] for r in service.reports_table()],
+                        meta_id = gr.Dropdown(label="报告（选择 id）", choices=ids,
                                               allow_custom_value=True, elem_id="meta-id")
                         meta_body = gr.Textbox(label="单位", placeholder="如 杭州市上城区教育局（留空 = 不改）",
                                                elem_id="meta-body")
@@ -335,7 +338,8 @@ def build_app(config: Config) -> tuple[gr.Blocks, ChatService]:
         def refreshed(kept=None):
             """The reports table, the removal choices and the chat's filter, read again (after an add or
             a removal, and when a page opens); picks of reports still indexed are kept."""
-            rows, choices = service.reports_table(), service.report_choices()
+            catalog = service.catalog()
+            rows, choices = service.reports_table(catalog), service.report_choices(catalog)
             ids = {value for _, value in choices}
             return (rows, gr.update(choices=[r[0] for r in rows], value=None),
                     gr.update(choices=choices, value=[d for d in kept or [] if d in ids]),
