@@ -8,26 +8,27 @@ costs answers; a withholding check whose items end wrong is not rescued by the q
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from bench.common import Table, print_tables
 from rag.config import PROJECT_ROOT
-from rag.evaluation import is_correct, load_qa
+from rag.evaluation import check_counts, is_correct, load_qa
 
 GOLDEN = PROJECT_ROOT / "tests" / "golden"
 SETS = {"qa": PROJECT_ROOT / "eval" / "qa.jsonl", "multi": PROJECT_ROOT / "eval" / "multi" / "qa.jsonl",
         "conversations": PROJECT_ROOT / "eval" / "conversations.jsonl"}
 
 
-def rows() -> list[tuple[str, str, bool, bool, list[str]]]:
-    """(set, split, answerable, correct, check:action keys) per recorded item."""
+def rows() -> list[SimpleNamespace]:
+    """Each recorded item as `evaluation.check_counts` reads a result: type, correct, decisions, and its split."""
     out = []
     for name, qa in SETS.items():
         items = {i.id: i for i in load_qa(qa)}
         for line in (GOLDEN / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
             got = json.loads(line)
             item = items[got["id"]]
-            keys = list(dict.fromkeys(f"{d['check']}:{d['action']}" for d in got["decisions"]))
-            out.append((name, item.split, item.type != "unanswerable", is_correct(item, got["text"], got["refused"]), keys))
+            out.append(SimpleNamespace(type=item.type, split=item.split, decisions=got["decisions"],
+                                       correct=is_correct(item, got["text"], got["refused"])))
     return out
 
 
@@ -35,17 +36,12 @@ def run() -> list[Table]:
     recorded = rows()
     tables = []
     for split in ("dev", "test"):
-        table = Table(f"Checks on the {split} split ({sum(r[1] == split for r in recorded)} items of the three sets)",
+        results = [r for r in recorded if r.split == split]
+        table = Table(f"Checks on the {split} split ({len(results)} items of the three sets)",
                       ["check:action", "answerable", "unanswerable", "ended correct"])
-        counts: dict[str, list[int]] = {}
-        for _, s, answerable, correct, keys in recorded:
-            for key in keys if s == split else []:
-                row = counts.setdefault(key, [0, 0, 0])
-                row[0 if answerable else 1] += 1
-                row[2] += correct
-        table.rows = [[k, *v] for k, v in sorted(counts.items())]
-        accuracy = sum(r[3] for r in recorded if r[1] == split) / max(1, sum(r[1] == split for r in recorded))
-        table.notes.append(f"accuracy of the {split} split over the three sets: {accuracy:.3f}")
+        table.rows = [[k, v["answerable"], v["unanswerable"], v["correct"]] for k, v in check_counts(results).items()]
+        table.notes.append(f"accuracy of the {split} split over the three sets: "
+                           f"{sum(r.correct for r in results) / max(1, len(results)):.3f}")
         tables.append(table)
     return tables
 

@@ -163,14 +163,14 @@ class Answerer:
         verdict = self._judged(analysed, context, evidence, messages, len(reports) > 1)
         if verdict is not None:
             decisions.append(verdict)
-            if verdict.action in ("pass", "refuse", "overrule"):
+            if verdict.action != "skip_judge":  # the judge model was asked
                 timings["judge"] = (time.perf_counter() - t1) * 1000
             context = [] if verdict.action == "refuse" else context
         raw = REFUSAL
         if context:
             raw = yield from self._generated(messages, timings, t0)
         checked = self._checked(raw, context, retrieval, evidence, analysed, scope, reports)
-        decisions += checked.decisions if context else ()  # what the answer checks did to the model's answer
+        decisions += checked.decisions  # what the answer checks did to the model's answer
         if checked.refused and not any(d.action == "refuse" for d in decisions):
             decisions.append(Decision("no_context", "refuse", "未作答：没有可供模型阅读的段落。"))
         timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
@@ -203,16 +203,15 @@ class Answerer:
         """The answer checks and repairs on what the model wrote (`citations.check_answer`), the
         report's sentence in place of a failed answer (`quote_evidence`); a question about reports
         the index lacks, or outside the reports picked, is answered by saying so."""
+        if not context:  # the model was not asked
+            text = (out_of_scope_answer(scope, reports) if scope.uncovered
+                    else conflict_answer(scope, reports) if conflict(scope) else REFUSAL)
+            return Checked(text, True, [], [])
         shown, scores = [c.hit.passage for c in context], [c.hit.score for c in context]
         t = self.thresholds
         checked = check_answer(raw, shown, scores, asked, scope.doc_ids if scope.restricted else None, reports,
                                [h.passage for h in retrieval.hits], t)
-        checked = quote_evidence(checked, evidence, shown, scores, asked, reports, t)
-        if scope.uncovered:
-            return Checked(out_of_scope_answer(scope, reports), True, [], [])
-        if conflict(scope):
-            return Checked(conflict_answer(scope, reports), True, [], [])
-        return checked
+        return quote_evidence(checked, evidence, shown, scores, asked, reports, t)
 
     def _judged(self, asked: Asked, context: list, evidence: Evidence | None, messages: list[dict],
                 labelled: bool) -> Decision | None:

@@ -326,7 +326,7 @@ def _answer_metrics(results: list[ItemResult]) -> dict:
     }
 
 
-def _hit_at_3(results: list[ItemResult]) -> dict:
+def _retrieval_metrics(results: list[ItemResult]) -> dict:
     answerable = [r for r in results if r.type != "unanswerable"]
     if not answerable:
         return {}
@@ -366,16 +366,18 @@ def summarize(results: list[ItemResult], profile: str, top_k: int, interrupted: 
                        (("retrieve", "retrieve"), ("evidence", "evidence"), ("first_token", "first_token"),
                         ("total", "total"))
                        for p, q in (("p50", 0.5), ("p95", 0.95))},
-        "by_type": {t: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)} for t in TYPES
-                    if (rs := [r for r in results if r.type == t])},
-        "by_category": {c: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)}
-                        for c in dict.fromkeys(r.category for r in results if r.category)
-                        if (rs := [r for r in results if r.category == c])},
-        "by_split": {x: {"n": len(rs), **_hit_at_3(rs), **_answer_metrics(rs)} for x in ("dev", "test")
-                     if (rs := [r for r in results if r.split == x])},
+        "by_type": _grouped(results, "type", TYPES),
+        "by_category": _grouped(results, "category", dict.fromkeys(r.category for r in results if r.category)),
+        "by_split": _grouped(results, "split", ("dev", "test")),
         "checks": check_counts(results),
         "items": [asdict(r) for r in results],
     }
+
+
+def _grouped(results: list[ItemResult], attr: str, values) -> dict:
+    """The retrieval and answer metrics of the results whose `attr` has each value (absent ones left out)."""
+    return {v: {"n": len(rs), **_retrieval_metrics(rs), **_answer_metrics(rs)} for v in values
+            if (rs := [r for r in results if getattr(r, attr) == v])}
 
 
 def check_counts(results: list[ItemResult]) -> dict:

@@ -20,7 +20,7 @@ from .prompting import sentence_scorer
 from .schema import Evidence, Hit
 from .reportmeta import YEAR
 from .keyword import tokenize
-from .textnorm import asked_counter, bigrams, counted, counter_bigrams, figures, normalize, sentences
+from .textnorm import CLAUSE, asked_counter, bigrams, counted, counter_bigrams, figures, normalize, sentences
 
 RANK_PENALTY = 0.25
 MIN_SENTENCE = 6
@@ -66,8 +66,8 @@ def _counting_clause(question: str):
         return lambda text: 0
 
     def carried(text: str) -> int:
-        return max((sum(len(t) for t in tokens if t in normalize(clause).lower()) for clause in _CLAUSE.split(text)
-                    if any(c == counter for _, c in counted(clause))), default=0)
+        clauses = [normalize(c).lower() for c in CLAUSE.findall(text) if any(k == counter for _, k in counted(c))]
+        return max((sum(len(t) for t in tokens if t in clause) for clause in clauses), default=0)
     return carried
 
 

@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 from .textnorm import PATH_SEP
 
 
-LEVEL_SUFFIXES = "国省市州区县旗"  # 全国 … 全旗: the areas a report's figures are counted over
+LEVEL_WIDTH = {"国": 4, "省": 3, "市": 2, "州": 2, "区": 1, "县": 1, "旗": 1}  # 全国 over 全省 over 全市 …
+LEVEL_SUFFIXES = "".join(LEVEL_WIDTH)  # 全国 … 全旗: the areas a report's figures are counted over
 LEVEL_WORD = re.compile(rf"全[{LEVEL_SUFFIXES}]")  # 全市, 全区: the whole area a figure is counted over
+
+
+def wider(level: str, than: str) -> bool:
+    """Whether one level word counts a wider area than another (全市 than 全区)."""
+    return LEVEL_WIDTH[level[-1]] > LEVEL_WIDTH[than[-1]]
 
 
 @dataclass(frozen=True)
@@ -249,7 +255,7 @@ class Decision:
     """One check's verdict on an answer, its reason on record: which check, what it did (ACTIONS),
     why in one Chinese line shown to people, and the value it read against its threshold."""
 
-    check: str  # scope, relevance, missing, judge, model_refused, echo, unsupported, wrong_clause, …
+    check: str  # its name: gates.GATES, judge, checks/answer.py, clauses.CLAUSE_CHECKS, quote, no_context
     action: str
     reason: str
     value: float | None = None

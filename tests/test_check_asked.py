@@ -6,21 +6,19 @@ from rag.checks.asked import Asked, specific, subject_of, words
 
 def test_a_how_many_question_says_what_it_counts_and_what_it_asks_about():
     asked = Asked.of("杭州市教育局2024年新增了多少个学位？", ("杭州市教育局", "杭州市"))
-    assert (asked.kind, asked.counter, asked.noun, asked.how_many) == ("how_many", "个", "学位", True)
+    assert (asked.counter, asked.noun, asked.how_many) == ("个", "学位", True)
     # names, years and asking words are whose and when, not what is asked
     assert "学位" in asked.subject and not any("杭州" in w or "20" in w or "多少" in w for w in asked.subject)
     assert asked.carried("全市新增学位10.09万个") >= {"学位", "新增"} and asked.share("天气晴朗") == 0.0
 
 
-def test_the_kinds_of_question():
-    assert Asked.of("市教育局是否建立了查询制度？").kind == "yes_no" and Asked.of("学校开放吗？").yes_no
-    assert Asked.of("开展了哪些普法活动？").kind == "list"
-    assert Asked.of("2025年计划开展什么活动？").kind == "plan"
-    assert Asked.of("哪个部门牵头？").kind == "who_when"
-    assert Asked.of("法治副校长的职责").kind == "other"
-    # 总数是多少 asks how many without naming a counter
+def test_yes_no_and_how_many_without_a_counter():
+    assert Asked.of("市教育局是否建立了查询制度？").yes_no and Asked.of("学校开放吗？").yes_no
+    assert not Asked.of("开展了哪些普法活动？").yes_no and not Asked.of("开展了哪些普法活动？").how_many
+    # 总数是多少 asks how many without naming a counter; 哪几 lists
     total = Asked.of("在校学生总数是多少？")
-    assert total.how_many and total.counter == "" and total.kind == "how_many"
+    assert total.how_many and total.counter == ""
+    assert not Asked.of("重点做了哪几项工作？").how_many
 
 
 def test_the_level_asked_at():

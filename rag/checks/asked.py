@@ -21,9 +21,6 @@ _ASKING = re.compile(r"(?:多少|几)[名所件次个项人家场批届年元条
 # 办公室 is often what is asked about: 依法治区委员会召开了几次会议)
 _BODY = re.compile(rf"[省市区县]?(?:{ORG})(?<!委员会)(?<!办公室)")
 _YES_NO = re.compile(r"吗|是否|有没有|有无|是不是|能不能|可不可以|会不会")
-_LIST = re.compile(r"哪些|哪几|有什么|包括什么|包括哪")
-_PLAN = re.compile(r"计划|打算|下一步|将要|将如何|明年|今后")
-_WHO_WHEN = re.compile(r"谁|哪个|哪一|何时|什么时候|哪年|哪天")
 
 
 def unnamed(text: str, names: tuple[str, ...] | list[str] = (), years: tuple[int, ...] | None = None) -> str:
@@ -47,8 +44,7 @@ def subject_of(text: str, names: tuple[str, ...] | list[str] = ()) -> frozenset[
     """What a question (or a restatement of one) asks about: its Chinese words without names, bodies
     (市教育局), years and the asking words (多少, 几); pasted code or markup around a question
     ("'; DROP TABLE…") says nothing about it."""
-    for name in names:  # before the kinds of body: 杭州市教育局 is a name, not 杭州 + 市教育局
-        text = text.replace(name, " ")
+    text = unnamed(text, names, ())  # before the kinds of body: 杭州市教育局 is a name, not 杭州 + 市教育局
     return frozenset(w for w in words(_ASKING.sub(" ", _BODY.sub(" ", text))) if HAN.fullmatch(w[0]) and HAN.fullmatch(w[1]))
 
 
@@ -69,7 +65,6 @@ class Asked:
     noun: str  # the thing counted, as the question names it after the counter (多少个学位 → 学位); ''
     how_many: bool  # 多少, 几 (with a counter or not: "总数是多少？")
     yes_no: bool  # 是否, 吗, 有没有
-    kind: str  # how_many, yes_no, list, plan, who_when or other
     levels: frozenset[str]  # the whole areas it asks at (全市, 全国)
     echoed: frozenset[str]  # its bigrams: small models restate the question
 
@@ -78,11 +73,8 @@ class Asked:
         names = tuple(names)
         counter = asked_counter(question)
         how_many, yes_no = bool(HOW_MANY.search(question)), bool(_YES_NO.search(question))
-        kind = next((k for k, hit in (("how_many", how_many), ("yes_no", yes_no), ("list", _LIST.search(question)),
-                                      ("plan", _PLAN.search(question)), ("who_when", _WHO_WHEN.search(question)))
-                     if hit), "other")
         return cls(question, names, subject_of(question, names), counter,
-                   "".join(counted_phrase(question)[1]) if counter else "", how_many, yes_no, kind,
+                   "".join(counted_phrase(question)[1]) if counter else "", how_many, yes_no,
                    frozenset(LEVEL_WORD.findall(question)), frozenset(bigrams(question)))
 
     @property

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..reportmeta import YEAR
-from ..schema import LEVEL_WORD, Decision, Passage, ReportInfo
+from ..schema import LEVEL_WORD, Decision, Passage, ReportInfo, wider
 from ..scoping import aliases, mentions
 from ..textnorm import CLAUSE, HAN, MARKER, counted, figures, normalize, sentences
 from .asked import Asked, words
@@ -45,6 +45,19 @@ class Clause:
     @cached_property
     def held(self) -> set[str]:
         return set().union(*(passage_figures(p) for p in self.cited)) if self.cited else set()
+
+    def holders(self, figure: str) -> list[Passage]:
+        """The cited passages holding a figure."""
+        return [p for p in self.cited if figure in passage_figures(p)]
+
+    def own_levels(self, passages: list[Passage]) -> set[str]:
+        """The levels the passages' reports count their own figures at (全区 for a district's)."""
+        return {self.reports[d].level for p in passages for d in p.doc_ids if d in self.reports} - {""}
+
+    def counts_by_clause(self) -> Iterator[tuple[str, list[str]]]:
+        """Each clause of the sentence with the counts it states (years are no counts)."""
+        for clause in CLAUSE.findall(MARKER.sub("", self.sentence)):
+            yield clause, [f for f in figures(clause) if not YEAR.fullmatch(f)]
 
     @cached_property
     def counter(self) -> str:
@@ -207,7 +220,7 @@ def other_report(c: Clause) -> list[str]:
     ("青禾区共聘任103名[1]" where [1] is 云溪区's): the worst answer there is, so it is never shown."""
     if len(c.reports) < 2 or not (stated := figures(c.sentence)):
         return []
-    cited = {c.passages[int(n) - 1].doc_id for n in MARKER.findall(c.sentence)}
+    cited = {p.doc_id for p in c.cited}
     if not cited:
         return []
     theirs = {a for d in cited if d in c.reports for a in aliases(c.reports[d])}
@@ -222,20 +235,17 @@ def misleveled(c: Clause) -> list[str]:
     sentences holding the figure name another level (全区), or none and their report is of another
     level (a district's report counts its own district). A district's figure is never the city's."""
     wrong = []
-    for clause in CLAUSE.findall(MARKER.sub("", c.sentence)):
+    for clause, counts in c.counts_by_clause():
         said = set(LEVEL_WORD.findall(clause))
-        for figure in [f for f in figures(clause) if not YEAR.fullmatch(f)] if said else []:
-            holders = [p for p in c.cited if figure in passage_figures(p)]
+        for figure in counts if said else []:
+            holders = c.holders(figure)
             held = [s for p in holders for s in sentences(p.text) if figure in figures(s)]
-            named = set().union(*(LEVEL_WORD.findall(s) for s in held)) if held else set()
-            own = {c.reports[d].level for p in holders for d in p.doc_ids if d in c.reports} - {""}
-            counted_at = named or own
+            counted_at = set().union(*(LEVEL_WORD.findall(s) for s in held)) or c.own_levels(holders)
             if counted_at and not said & counted_at:
                 wrong.append(figure)
     return wrong
 
 
-_WIDTH = {"国": 4, "省": 3, "市": 2, "州": 2, "区": 1, "县": 1, "旗": 1}
 # a level word as a stretch's subject, after time words: "今年全市新建成…96所", not "在全省比赛中获…6人"
 _SUBJECT_LEVEL = re.compile(rf"^(?:(?:今年|全年|当年|年内|目前|(?:19|20)\d{{2}}\s*年度?)[,，]?)*({LEVEL_WORD.pattern})")
 
@@ -251,14 +261,12 @@ def unstated_level(c: Clause) -> list[str]:
     district's report quoting the city's total: "全市共聘任9999名"), stated by an answer clause that
     names no level: under the report's name the city's total reads as the district's own."""
     wrong = []
-    for clause in CLAUSE.findall(MARKER.sub("", c.sentence)):
-        if LEVEL_WORD.search(clause):
-            continue  # the answer names a level: `misleveled` checks it
-        for figure in [f for f in figures(clause) if not YEAR.fullmatch(f)]:
-            holders = [p for p in c.cited if figure in passage_figures(p)]
+    for clause, counts in c.counts_by_clause():
+        for figure in [] if LEVEL_WORD.search(clause) else counts:  # a level said: `misleveled` checks it
+            holders = c.holders(figure)
             over = set().union(*(_counted_over(figure, p) for p in holders)) if holders else set()
-            own = {c.reports[d].level for p in holders for d in p.doc_ids if d in c.reports} - {""}
-            if over and own and "" not in over and all(_WIDTH[a[-1]] > _WIDTH[b[-1]] for a in over for b in own):
+            own = c.own_levels(holders)
+            if over and own and "" not in over and all(wider(a, b) for a in over for b in own):
                 wrong.append(figure)
     return wrong
 
@@ -267,12 +275,7 @@ def outside_scope(c: Clause) -> list[str]:
     """Figures only cited passages of reports outside the question's scope hold."""
     if c.scope is None:
         return []
-    out = []
-    for f in figures(c.sentence):
-        holders = [p for p in c.cited if f in passage_figures(p)]
-        if f in c.held and holders and not any(p.doc_ids & c.scope for p in holders):
-            out.append(f)
-    return out
+    return [f for f in figures(c.sentence) if (holders := c.holders(f)) and not any(p.doc_ids & c.scope for p in holders)]
 
 
 def _figure_check(name: str) -> Callable[[Clause], list[str]]:
@@ -284,7 +287,6 @@ CLAUSE_CHECKS: tuple[tuple[str, Callable[[Clause], list[str]]], ...] = (
     *((name, _figure_check(name)) for name, _ in FIGURE_CHECKS),
     ("unsupported", unsupported), ("other_report", other_report), ("level", misleveled),
     ("unstated_level", unstated_level), ("outside_scope", outside_scope))
-MISREAD = frozenset(name for name, _ in FIGURE_CHECKS)  # the checks whose figures answer another question
 MISPLACED = frozenset({"other_report", "level", "unstated_level", "outside_scope"})  # those whose figures are another report's
 
 # What a clause check says when it withholds figures (Answer.decisions; the chat shows the reason).
