@@ -3,8 +3,9 @@
 
 Rules are tuned on dev; test is held out and only reported (`rag eval` prints `by_split`). The
 assignment is deterministic (a hash of the item's group id, not its position), so adding items
-does not move old ones; a conversation's turns share their dialogue's split, as do an item and
-its follow-ups. Usage: python3 eval/split.py [FILE.jsonl …]  (default: the three sets).
+does not move old ones; a conversation's turns share their dialogue's split, and the two items of
+a `pair` (the same fact asked of two reports or years) share theirs: one of them tuned, the other
+held out, would leak. Usage: python3 eval/split.py [FILE.jsonl …]  (default: the three sets).
 """
 from __future__ import annotations
 
@@ -20,19 +21,20 @@ TEST_SHARE = 0.3
 
 
 def group_of(item: dict) -> str:
-    """Items that must share a split: a dialogue's turns (conv-07-t2 → conv-07)."""
-    return re.sub(r"-t\d+$", "", item["id"])
+    """Items that must share a split: a pair (its `pair` id), a dialogue's turns (conv-07-t2 → conv-07)."""
+    return item.get("pair") or re.sub(r"-t\d+$", "", item["id"])
 
 
 def assign(items: list[dict]) -> dict[str, str]:
     """group id → split: within each stratum (category, else type of the group's first item), the
     groups whose hash ranks lowest make up TEST_SHARE of it (rounded), the rest are dev."""
     strata: dict[str, list[str]] = {}
+    seen: set[str] = set()
     for item in items:
         g = group_of(item)
-        stratum = item.get("category") or item["type"]
-        if g not in {x for groups in strata.values() for x in groups}:
-            strata.setdefault(stratum, []).append(g)
+        if g not in seen:
+            seen.add(g)
+            strata.setdefault(item.get("category") or item["type"], []).append(g)
     split = {}
     for groups in strata.values():
         ranked = sorted(groups, key=lambda g: hashlib.sha1(g.encode()).hexdigest())

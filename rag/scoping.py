@@ -174,10 +174,12 @@ def out_of_scope_answer(scope: Scope, reports: dict[str, ReportInfo]) -> str:
     notes = []
     for name in scope.uncovered:
         place, larger = covering(name, reports)
-        if larger:
-            whose = "、".join(dict.fromkeys(info.body or info.place for info in larger))
-            notes.append(f"{place}属{larger[0].place}，{whose}的报告所列是{larger[0].level or larger[0].place}的数字，"
-                         f"不是{place}的")
+        by_area: dict[str, list[str]] = {}  # a province's and a city's reports each count their own area
+        for info in larger:
+            by_area.setdefault(info.place, []).append(info.body or info.place)
+        for area, bodies in by_area.items():
+            level = next((i.level for i in larger if i.place == area and i.level), "") or area
+            notes.append(f"{place}属{area}，{'、'.join(dict.fromkeys(bodies))}的报告所列是{level}的数字，不是{place}的")
     note = "".join(f"{n}。" for n in notes)
     return f"{REFUSAL}已收录的报告中没有{'、'.join(scope.uncovered)}的报告；{note}现有：{coverage(reports)}。"
 

@@ -7,6 +7,8 @@ says so, rather than searching everything or answering from a report nobody chos
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .errors import BadInput
 from .schema import ReportFilter, ReportInfo, Scope
 
@@ -39,11 +41,8 @@ def narrow(scope: Scope, chosen: frozenset[str] | None) -> Scope:
     can name both (`conflict`); a question out of every report's scope stays so."""
     if chosen is None:
         return scope
-    if scope.uncovered:
-        return Scope(scope.doc_ids, scope.named, scope.uncovered, chosen=chosen)
-    if scope.doc_ids is None:
-        return Scope(chosen, scope.named, (), chosen=chosen)
-    return Scope(scope.doc_ids & chosen, scope.named, (), chosen=chosen)
+    doc_ids = scope.doc_ids if scope.uncovered else chosen if scope.doc_ids is None else scope.doc_ids & chosen
+    return replace(scope, doc_ids=doc_ids, chosen=chosen)
 
 
 def searched(scope: Scope) -> Scope | None:
@@ -63,7 +62,7 @@ def scope_labels(scope: Scope, reports: dict[str, ReportInfo]) -> tuple[str, ...
 
 def conflict(scope: Scope) -> bool:
     """Whether the chosen reports and the question's own scope have no report in common."""
-    return scope.chosen is not None and not scope.uncovered and scope.doc_ids is not None and not scope.doc_ids
+    return scope.chosen is not None and not scope.uncovered and scope.doc_ids == frozenset()
 
 
 def conflict_answer(scope: Scope, reports: dict[str, ReportInfo]) -> str:

@@ -91,6 +91,11 @@ def test_a_district_inside_an_indexed_citys_area_is_told_why_the_citys_figure_is
     assert "没有上城区教育局的报告；上城区属杭州市，杭州市教育局的报告所列是全市的数字，不是上城区的。" in inside
     elsewhere = out_of_scope_answer(scope_question("海淀区教育局聘任了多少名法治副校长？", hangzhou), hangzhou)
     assert "没有海淀区教育局的报告；现有：杭州市教育局（2024年度）。" in elsewhere  # not in 杭州市: nothing to say
+    # a province's report beside the city's: each says its own area's level
+    both = {**hangzhou, "zj": ReportInfo("浙江省教育厅", "浙江省", "", (2024,))}
+    said = out_of_scope_answer(scope_question("上城区教育局聘任了多少名法治副校长？", both), both)
+    assert "上城区属浙江省，浙江省教育厅的报告所列是全省的数字" in said
+    assert "上城区属杭州市，杭州市教育局的报告所列是全市的数字" in said
 
 
 def test_a_whole_area_named_without_a_body_asks_the_reports_counting_that_area():
